@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isLlmcmError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+import type { CommandContext, CommandSpec } from './command.js';
+import { renderCommandHelp, renderGlobalHelp } from './help.js';
+import { commandLoaders } from './registry.js';
+
+/** The CLI entry point: the only place that reads process.argv and calls process.exit. */
+async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const noColor = argv.includes('--no-color') || process.env.NO_COLOR !== undefined;
+  const args = argv.filter((a) => a !== '--debug' && a !== '--no-color');
+
+  if (args.length === 0 || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
+    const topic = args[0] === 'help' ? args.slice(1).join(' ') : '';
+    if (topic && commandLoaders[topic]) {
+      process.stdout.write(renderCommandHelp(await commandLoaders[topic]()));
+      return ExitCode.ok;
+    }
+    process.stdout.write(await renderGlobalHelp(commandLoaders));
+    return args.length === 0 ? ExitCode.usage : ExitCode.ok;
+  }
+  if (args[0] === '--version' || args[0] === '-V') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return ExitCode.ok;
+  }
+
+  // Longest registered prefix wins: `policy build` before `policy`.
+  let name: string | undefined;
+  for (let n = Math.min(args.length, 3); n >= 1; n--) {
+    const candidate = args.slice(0, n).join(' ');
+    if (commandLoaders[candidate]) {
+      name = candidate;
+      break;
+    }
+  }
+  if (!name) {
+    const group = Object.keys(commandLoaders).filter((c) => c.startsWith(`${args[0]} `));
+    if (group.length > 0) {
+      process.stderr.write(`llmcm: '${args.join(' ')}' needs a subcommand: ${group.join(', ')}\n`);
+    } else {
+      process.stderr.write(`llmcm: unknown command '${args[0]}'. Run 'llmcm --help' for the list.\n`);
+    }
+    return ExitCode.usage;
+  }
+  const command = await commandLoaders[name]!();
+  const rest = args.slice(name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(renderCommandHelp(command));
+    return ExitCode.ok;
+  }
+
+  try {
+    const context = parseCommandArgs(command, rest, {
+      debug,
+      color: !noColor && process.stdout.isTTY === true,
+    });
+    return await command.run(context);
+  } catch (error) {
+    return reportError(error, debug);
+  }
+}
+
+function parseCommandArgs(
+  command: CommandSpec,
+  rest: string[],
+  flags: { debug: boolean; color: boolean },
+): CommandContext {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: command.options as Parameters<typeof parseArgs>[0] extends infer C
+        ? C extends { options?: infer O }
+          ? O
+          : never
+        : never,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw usage(`${(error as Error).message.split('\n')[0]} (see 'llmcm ${command.name} --help')`);
+  }
+  const positionals = parsed.positionals;
+  if (command.minArgs !== undefined && positionals.length < command.minArgs) {
+    throw usage(`missing arguments; usage: llmcm ${command.usage}`);
+  }
+  if (command.maxArgs !== undefined && positionals.length > command.maxArgs) {
+    throw usage(`too many arguments; usage: llmcm ${command.usage}`);
+  }
+  return {
+    positionals,
+    values: parsed.values as CommandContext['values'],
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+    debug: flags.debug,
+    color: flags.color,
+  };
+}
+
+function usage(message: string): Error {
+  const error = new Error(message);
+  (error as Error & { usage: true }).usage = true;
+  return error;
+}
+
+/** One line on stderr, a hint when we have one, and the stack only with --debug. */
+function reportError(error: unknown, debug: boolean): number {
+  if (isLlmcmError(error)) {
+    process.stderr.write(`llmcm: error: ${error.toOneLine()}\n`);
+    if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && (error as Error & { usage?: boolean }).usage) {
+    process.stderr.write(`llmcm: error: ${error.message}\n`);
+    return ExitCode.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`llmcm: internal error: ${message.split('\n')[0]}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('  hint: run again with --debug for details, and please report it\n');
+  return ExitCode.internal;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = reportError(error, process.argv.includes('--debug'));
+  },
+);
