@@ -30,9 +30,8 @@ describeWithTools(['actionlint'], 'GitHub workflows pass actionlint', () => {
     let failed = false;
     try {
       execFileSync(toolPath('actionlint')!, ['-no-color', '-'], {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JS template
-        input:
-          'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ foo.bar }}\n',
+        // An undefined context in a GitHub expression, which actionlint must reject.
+        input: `on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $\{{ foo.bar }}\n`,
         encoding: 'utf8',
       });
     } catch {
