@@ -51,10 +51,32 @@ export interface Store {
   read(environment: string): Promise<StoreState>;
   /** Applies a change set atomically (all keys or none) with compare-and-set on the revision. */
   apply(environment: string, changes: StoreChangeSet, options: ApplyOptions): Promise<ApplyResult>;
-  /** Puts back a state previously returned by `read` (used for rollback after a failed promotion). */
-  restore(environment: string, previous: StoreState): Promise<void>;
+  /**
+   * Puts back a state previously returned by `read` (used for rollback after a failed promotion):
+   * afterwards `read` returns the same `values` and `stamp` (the revision moves forward, never back).
+   * Writes nothing when the store already holds that state. `options` was added later (additive).
+   */
+  restore(environment: string, previous: StoreState, options?: RestoreOptions): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/**
+ * Added after the first version (additive): optional compare-and-set for `restore`. When
+ * `expectedRevision` is given, the restore fails with STORE_CONFLICT if the store moved since.
+ */
+export interface RestoreOptions {
+  expectedRevision?: string | null;
+}
+
+/**
+ * Added after the first version (additive): what `openStore(config, context)` needs besides the
+ * settings. `root` resolves relative paths (the file store's directory); `env` supplies secrets
+ * named by `*Env` settings (e.g. `tokenEnv: VAULT_TOKEN`) and LLMCM_LOOPBACK_ONLY.
+ */
+export interface OpenStoreContext {
+  root: string;
+  env: NodeJS.ProcessEnv;
 }
 
 /** Store settings as written in llmcm.yaml (`stores:`); `kind` selects the implementation. */

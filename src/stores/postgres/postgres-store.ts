@@ -1,0 +1,11 @@
+import { LlmcmError } from '../../core/errors.js';
+import type { StoreSettings } from '../store-settings.js';
+import type { OpenStoreContext, Store } from '../types.js';
+
+/** Placeholder until the postgres store lands (same session): fails with a clear error, never silently. */
+export async function openPostgresStore(settings: StoreSettings, _context: OpenStoreContext): Promise<Store> {
+  throw new LlmcmError(`store '${settings.name}': the postgres store is not implemented yet`, {
+    code: 'STORE_NOT_IMPLEMENTED',
+    kind: 'config',
+  });
+}

@@ -1,0 +1,70 @@
+import { LlmcmError } from '../core/errors.js';
+import { storeConfigError } from './store-errors.js';
+import { StoreSettings } from './store-settings.js';
+import type { OpenStoreContext, Store, StoreConfig, StoreKind } from './types.js';
+
+type StoreFactory = (settings: StoreSettings, context: OpenStoreContext) => Promise<Store>;
+
+/**
+ * One lazy loader per store kind. Each store lives in its own folder and pulls in its client library
+ * only there, so a project that uses only the file store never loads pg, ioredis or the AWS SDK.
+ */
+const storeLoaders: Record<StoreKind, () => Promise<StoreFactory>> = {
+  file: async () => (await import('./file/file-store.js')).openFileStore,
+  vault: async () => (await import('./vault/vault-store.js')).openVaultStore,
+  'aws-secrets-manager': async () =>
+    (await import('./aws-secrets-manager/aws-secrets-manager-store.js')).openAwsSecretsManagerStore,
+  redis: async () => (await import('./redis/redis-store.js')).openRedisStore,
+  postgres: async () => (await import('./postgres/postgres-store.js')).openPostgresStore,
+};
+
+/** The npm package each kind needs beyond Node itself (they are optional dependencies). */
+const requiredPackage: Partial<Record<StoreKind, string>> = {
+  'aws-secrets-manager': '@aws-sdk/client-secrets-manager',
+  redis: 'ioredis',
+  postgres: 'pg',
+};
+
+/** The store kinds llmcm knows, in a stable order (for help texts and validation). */
+export const storeKinds: readonly StoreKind[] = Object.keys(storeLoaders).sort() as StoreKind[];
+
+/**
+ * Opens the store described by one entry of `stores:` in llmcm.yaml. Validates the settings, loads
+ * the implementation (and its client library) on first use, and connects lazily: an unreachable
+ * server surfaces on the first read/apply as a STORE_UNREACHABLE error, not here.
+ */
+export async function openStore(config: StoreConfig, context: OpenStoreContext): Promise<Store> {
+  if (!config || typeof config.name !== 'string' || config.name.length === 0)
+    throw storeConfigError('?', 'every store needs a name');
+  const loader = storeLoaders[config.kind as StoreKind];
+  if (!Object.hasOwn(storeLoaders, config.kind) || !loader)
+    throw storeConfigError(
+      config.name,
+      `unknown store kind '${String(config.kind)}'`,
+      `use one of: ${storeKinds.join(', ')}`,
+    );
+  let factory: StoreFactory;
+  try {
+    factory = await loader();
+  } catch (error) {
+    const pkg = requiredPackage[config.kind];
+    if (pkg && isModuleNotFound(error)) {
+      throw new LlmcmError(
+        `store '${config.name}' needs the optional package ${pkg}, which is not installed`,
+        {
+          code: 'STORE_DEPENDENCY_MISSING',
+          kind: 'config',
+          hint: `npm install ${pkg}`,
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+  return factory(new StoreSettings(config, context.env), context);
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
