@@ -1,0 +1,45 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfigReader } from './types.js';
+
+/** Reads the working tree under `root` (the default reader of the loader). */
+export function createWorkingTreeReader(root: string): ConfigReader {
+  return {
+    async readFile(relPath) {
+      try {
+        return await readFile(join(root, relPath), 'utf8');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw error;
+      }
+    },
+    async listDir(relPath) {
+      try {
+        return (await readdir(join(root, relPath))).sort();
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+        throw error;
+      }
+    },
+  };
+}
+
+/** Reader shape of src/repo's git tree reader (null for missing), adapted to ConfigReader. */
+export interface GitTreeLike {
+  readFile(path: string): Promise<string | null>;
+  listDir(path: string): Promise<{ name: string }[] | null>;
+}
+
+/** Adapts a git tree reader (e.g. src/repo createTreeReader) so environments can be loaded from a ref. */
+export function adaptTreeReader(tree: GitTreeLike): ConfigReader {
+  return {
+    async readFile(relPath) {
+      return (await tree.readFile(relPath)) ?? undefined;
+    },
+    async listDir(relPath) {
+      return ((await tree.listDir(relPath)) ?? []).map((e) => e.name).sort();
+    },
+  };
+}
