@@ -55,6 +55,28 @@ export function storeTimeoutError(
   });
 }
 
+/** The store answered with a temporary failure (5xx, 429, throttling): worth a retry with backoff. */
+export function storeUnavailableError(store: string, what: string, cause?: unknown): LlmcmError {
+  return new LlmcmError(`store '${store}' is temporarily unavailable: ${what}`, {
+    code: 'STORE_UNAVAILABLE',
+    kind: 'store',
+    hint: 'retry later; if it persists, check the server logs',
+    cause,
+  });
+}
+
+/** Error codes that mean "try again later" (the promoter retries these with backoff); others do not. */
+export const transientStoreErrorCodes: readonly string[] = [
+  'STORE_UNREACHABLE',
+  'STORE_TIMEOUT',
+  'STORE_UNAVAILABLE',
+];
+
+/** True when retrying the same call may succeed (connection, timeout, 5xx); false for conflicts and refusals. */
+export function isTransientStoreError(error: unknown): boolean {
+  return error instanceof LlmcmError && transientStoreErrorCodes.includes(error.code);
+}
+
 /** The store answered but refused the request (auth, permissions, limits, server error). */
 export function storeRejectedError(store: string, what: string, cause?: unknown, hint?: string): LlmcmError {
   return new LlmcmError(`store '${store}' refused the request: ${what}`, {
