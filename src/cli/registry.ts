@@ -7,5 +7,11 @@ type Loader = () => Promise<CommandSpec>;
  * One line per command; keep the list sorted by name.
  */
 export const commandLoaders: Record<string, Loader> = {
+  approve: async () => (await import('./commands/approve.js')).approveCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  drift: async () => (await import('./commands/drift.js')).driftCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  promote: async () => (await import('./commands/promote.js')).promoteCommand,
+  rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
 };

@@ -1,0 +1,38 @@
+import { usageError } from '../../core/errors.js';
+import { detectDrift } from '../../promote/drift.js';
+import { loadProjectContext } from '../../promote/project-deps.js';
+import { type CommandSpec, stringOption } from '../command.js';
+
+/** `llmcm drift <env>`: compares each store with the last promotion; exit 1 on difference. */
+export const driftCommand: CommandSpec = {
+  name: 'drift',
+  summary: 'compare what the stores hold with the last promotion (exit 1 when they differ)',
+  usage: 'drift ENV [--format text|json]',
+  options: { format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' } },
+  minArgs: 1,
+  maxArgs: 1,
+  async run(context) {
+    const environment = context.positionals[0]!;
+    const format = stringOption(context, 'format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw usageError(`unknown format '${format}'`);
+    const { deps } = await loadProjectContext({ cwd: context.cwd, env: context.env });
+    const report = await detectDrift(deps, environment);
+    if (format === 'json') {
+      context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const p = report.promotion;
+      context.stdout.write(
+        `drift for ${environment} against ${p ? `promotion ${p.promotionId} (${p.source.slice(0, 12)})` : 'no promotion yet'}\n`,
+      );
+      for (const s of report.stores) {
+        context.stdout.write(`  ${s.store}: ${s.status}\n`);
+        for (const r of s.reasons) context.stdout.write(`    ${r}\n`);
+        for (const c of s.changes)
+          context.stdout.write(
+            `    ${c.action === 'add' ? 'missing' : c.action === 'delete' ? 'extra' : 'differs'} ${c.key}\n`,
+          );
+      }
+    }
+    return report.drifted ? 1 : 0;
+  },
+};

@@ -1,0 +1,52 @@
+import { usageError } from '../../core/errors.js';
+import { loadProjectContext } from '../../promote/project-deps.js';
+import { preparePlan } from '../../promote/promote.js';
+import { renderPlanText } from '../../promote/render.js';
+import { resolveSource } from '../../promote/source.js';
+import { type CommandSpec, stringOption } from '../command.js';
+
+/** `llmcm plan <env>`: desired vs actual per store, redacted, with a plan hash. */
+export const planCommand: CommandSpec = {
+  name: 'plan',
+  summary: 'show what a promotion would change in each store (secrets as keyed fingerprints)',
+  usage: 'plan ENV [--from ENV | --ref REF] [--format text|json]',
+  details:
+    'Compares the desired state rendered from the source commit with what each store holds now.\n' +
+    'The plan hash can be passed to `llmcm promote --plan-hash` so that only the reviewed plan is applied.\n' +
+    'Exit codes: 0 no changes, 1 changes or drift to apply, 2 bad input, 3 key error, 4 store error.',
+  options: {
+    from: {
+      type: 'string',
+      description: 'promote the source last promoted to this environment',
+      valueName: 'ENV',
+    },
+    ref: { type: 'string', description: 'source git ref or commit (default HEAD)', valueName: 'REF' },
+    format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' },
+  },
+  minArgs: 1,
+  maxArgs: 1,
+  async run(context) {
+    const format = stringOption(context, 'format') ?? 'text';
+    if (format !== 'text' && format !== 'json')
+      throw usageError(`unknown format '${format}'`, 'use text or json');
+    const environment = context.positionals[0]!;
+    const { deps, project, repo } = await loadProjectContext({ cwd: context.cwd, env: context.env });
+    const { assertEnvironment } = await import('../../promote/promote.js');
+    assertEnvironment(deps, environment);
+    const source = await resolveSource(
+      repo,
+      environment,
+      { from: stringOption(context, 'from'), ref: stringOption(context, 'ref') },
+      project.promotion,
+    );
+    const prepared = await preparePlan(deps, environment, source.commit);
+    await prepared.close();
+    const { plan } = prepared;
+    if (format === 'json')
+      context.stdout.write(
+        `${JSON.stringify({ ...plan, sourceDescription: source.description }, null, 2)}\n`,
+      );
+    else context.stdout.write(renderPlanText(plan, source.description));
+    return plan.empty && !plan.drift ? 0 : 1;
+  },
+};

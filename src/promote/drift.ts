@@ -1,0 +1,100 @@
+import { listRecords, type StoredRecord } from '../audit/record.js';
+import { LlmcmError } from '../core/errors.js';
+import { keyedFingerprint } from '../core/fingerprint.js';
+import { computeContentHash } from '../stores/content-hash.js';
+import { type KeyChange, planStore } from './plan.js';
+import { assertEnvironment, fingerprintStoreContent, type PromotionDeps } from './promote.js';
+
+/** How one store compares with the last promotion. */
+export interface StoreDrift {
+  store: string;
+  status: 'clean' | 'drifted' | 'never-promoted';
+  /** Value-free reasons. */
+  reasons: string[];
+  /** Per-key differences from the last promoted source (when it can be decrypted). */
+  changes: KeyChange[];
+}
+
+export interface DriftReport {
+  environment: string;
+  /** The last successful promotion, or null. */
+  promotion: { promotionId: string; source: string; record: string } | null;
+  stores: StoreDrift[];
+  drifted: boolean;
+}
+
+/**
+ * Compares each store with what the last promotion left there: the content fingerprint in the
+ * record, the stamp the store carries, and (when the source can be decrypted) key by key.
+ */
+export async function detectDrift(deps: PromotionDeps, environment: string): Promise<DriftReport> {
+  assertEnvironment(deps, environment);
+  const records = await listRecords(deps.repo, environment);
+  const known = new Set(records.map((r) => r.promotionId));
+  const last: StoredRecord | undefined = records.find((r) => r.result === 'succeeded');
+  let desired: Awaited<ReturnType<PromotionDeps['loadDesired']>> | null = null;
+  if (last) {
+    try {
+      desired = await deps.loadDesired(environment, last.source);
+    } catch (error) {
+      if (!(error instanceof LlmcmError) || error.kind !== 'decrypt') throw error;
+    }
+  }
+  const stores: StoreDrift[] = [];
+  for (const config of deps.storeConfigs(environment)) {
+    const store = await deps.openStore(config);
+    try {
+      const actual = await store.read(environment);
+      const reasons: string[] = [];
+      const expected = records
+        .find((r) => r.stores.some((s) => s.store === config.name && s.content))
+        ?.stores.find((s) => s.store === config.name);
+      if (!last || !expected) {
+        const empty = Object.keys(actual.values).length === 0;
+        stores.push({
+          store: config.name,
+          status: empty ? 'never-promoted' : 'drifted',
+          reasons: empty ? [] : ['holds values but no promotion was recorded for it'],
+          changes: [],
+        });
+        continue;
+      }
+      const content = fingerprintStoreContent(deps.fingerprintKey, config.name, actual.values);
+      if (content !== expected.content)
+        reasons.push(`content ${content} differs from the recorded ${expected.content}`);
+      if (!actual.stamp) reasons.push('the store carries no llmcm stamp');
+      else if (!known.has(actual.stamp.promotionId))
+        reasons.push(`stamped by unknown promotion ${actual.stamp.promotionId}`);
+      else if (actual.stamp.contentHash !== computeContentHash(actual.values))
+        reasons.push(`edited outside llmcm after promotion ${actual.stamp.promotionId}`);
+      let changes: KeyChange[] = [];
+      if (desired) {
+        changes = planStore(
+          {
+            environment,
+            source: last.source,
+            stores: [],
+            knownPromotionIds: known,
+            fingerprint: (p, v) => keyedFingerprint(deps.fingerprintKey, p, v),
+          },
+          {
+            store: config.name,
+            kind: config.kind,
+            desired: desired.values,
+            secretKeys: desired.secretKeys,
+            actual,
+          },
+        ).changes;
+      }
+      stores.push({ store: config.name, status: reasons.length > 0 ? 'drifted' : 'clean', reasons, changes });
+    } finally {
+      await store.close();
+    }
+  }
+  return {
+    environment,
+    promotion: last ? { promotionId: last.promotionId, source: last.source, record: last.oid } : null,
+    stores,
+    drifted: stores.some((s) => s.status === 'drifted'),
+  };
+}
