@@ -12,6 +12,7 @@ import {
 import { updateRefCas } from '../repo/ref-update.js';
 import { type GitIdentity, type Repository, readRef } from '../repo/repository.js';
 import { createTreeReader } from '../repo/tree.js';
+import { writeCheckpoint } from './checkpoint.js';
 
 /** How a promotion attempt ended. */
 export type PromotionResult = 'succeeded' | 'failed' | 'interrupted';
@@ -130,6 +131,7 @@ export async function writeRecord(
     });
     try {
       await updateRefCas(repo, ref, parent, oid);
+      writeCheckpoint(repo, record.environment, oid);
       return oid;
     } catch (error) {
       if (attempt >= 5 || (error as LlmcmError).code !== 'REF_CONFLICT') throw error;

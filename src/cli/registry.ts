@@ -8,10 +8,15 @@ type Loader = () => Promise<CommandSpec>;
  */
 export const commandLoaders: Record<string, Loader> = {
   approve: async () => (await import('./commands/approve.js')).approveCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
+  'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerifyCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   drift: async () => (await import('./commands/drift.js')).driftCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
+  'policy build': async () => (await import('./commands/policy-build.js')).policyBuildCommand,
+  'policy eval': async () => (await import('./commands/policy-eval.js')).policyEvalCommand,
+  'policy test': async () => (await import('./commands/policy-test.js')).policyTestCommand,
   promote: async () => (await import('./commands/promote.js')).promoteCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
 };
