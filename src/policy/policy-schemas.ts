@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { LlmcmError } from '../core/errors.js';
+
+const schemaDir = new URL('../../schemas/', import.meta.url);
+
+let validators: { input: ValidateFunction; data: ValidateFunction } | undefined;
+
+/** The two policy schemas, compiled once per process (strict mode, draft 2020-12). */
+function compiledValidators(): { input: ValidateFunction; data: ValidateFunction } {
+  if (validators) return validators;
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, allowUnionTypes: true });
+  const input = JSON.parse(readFileSync(new URL('policy-input.schema.json', schemaDir), 'utf8')) as object;
+  const data = JSON.parse(readFileSync(new URL('policy-data.schema.json', schemaDir), 'utf8')) as object;
+  ajv.addSchema(input);
+  ajv.addSchema(data);
+  validators = {
+    input: ajv.getSchema('https://llmcm.dev/schemas/policy-input.schema.json')!,
+    data: ajv.getSchema('https://llmcm.dev/schemas/policy-data.schema.json')!,
+  };
+  return validators;
+}
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath || '/';
+  if (error.keyword === 'additionalProperties') {
+    return `${where}: unknown property '${(error.params as { additionalProperty: string }).additionalProperty}'`;
+  }
+  if (error.keyword === 'enum') {
+    return `${where}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  if (error.keyword === 'pattern' && error.instancePath.match(/(now|at|expires|start|end)$/)) {
+    return `${where}: must be an RFC 3339 UTC timestamp like 2026-11-27T09:30:00Z`;
+  }
+  return `${where}: ${error.message ?? 'is invalid'}`;
+}
+
+/**
+ * Checks a policy input against schemas/policy-input.schema.json. A mismatch is an input error naming
+ * the JSON pointer, so a policy never runs on an input it was not written for.
+ */
+export function validatePolicyInput(input: unknown, file?: string): void {
+  const validate = compiledValidators().input;
+  if (validate(input)) return;
+  const first = validate.errors?.[0];
+  throw new LlmcmError(
+    `policy input does not match schemas/policy-input.schema.json: ${first ? describe(first) : 'invalid'}`,
+    {
+      code: 'POLICY_INPUT_INVALID',
+      kind: 'input',
+      file,
+      hint: 'see docs/policy.md ("The input") for the expected shape; `llmcm policy eval --no-validate` skips this check for debugging',
+    },
+  );
+}
+
+/** Checks the merged policy data; `locate` maps the failing pointer back to its file and line. */
+export function validatePolicyData(
+  data: unknown,
+  locate: (pointer: string) => { file?: string; line?: number; column?: number },
+): void {
+  const validate = compiledValidators().data;
+  if (validate(data)) return;
+  const first = validate.errors?.[0];
+  const where = first ? locate(first.instancePath) : {};
+  throw new LlmcmError(
+    `policy data does not match schemas/policy-data.schema.json: ${first ? describe(first) : 'invalid'}`,
+    {
+      code: 'POLICY_DATA_INVALID',
+      kind: 'config',
+      file: where.file,
+      line: where.line,
+      column: where.column,
+      hint: 'fix the value at that line; docs/policy.md describes every data file',
+    },
+  );
+}
