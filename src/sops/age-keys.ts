@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { LlmcmError } from '../core/errors.js';
+
+/** The age identities found by sops-style discovery. Secrets stay inside; only sources are shown. */
+export interface AgeIdentities {
+  /** `AGE-SECRET-KEY-1…` strings. Never print these. */
+  identities: string[];
+  /** Where they came from (env var names, file paths), for messages. */
+  sources: string[];
+  /** Non-fatal problems met while looking (unreadable file, failing command). */
+  problems: string[];
+}
+
+/** Extracts identity lines from a keys file: one per line, `#` comments and blank lines ignored. */
+export function parseIdentityText(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .filter((l) => /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(l));
+}
+
+/** The default keys file sops reads: $XDG_CONFIG_HOME/sops/age/keys.txt or ~/.config/sops/age/keys.txt. */
+export function defaultAgeKeyFile(env: NodeJS.ProcessEnv): string {
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== ''
+      ? env.XDG_CONFIG_HOME
+      : join(env.HOME ?? homedir(), '.config');
+  return join(base, 'sops', 'age', 'keys.txt');
+}
+
+/**
+ * Collects age identities the way sops does, combining every source rather than stopping at the
+ * first: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and the default keys file.
+ * Never throws: an empty result is reported later by the decrypt that needs a key.
+ */
+export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIdentities> {
+  const result: AgeIdentities = { identities: [], sources: [], problems: [] };
+  const add = (text: string, source: string) => {
+    const found = parseIdentityText(text);
+    if (found.length > 0) {
+      result.identities.push(...found);
+      result.sources.push(source);
+    }
+  };
+  if (env.SOPS_AGE_KEY) add(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY');
+  if (env.SOPS_AGE_KEY_FILE) {
+    try {
+      add(readFileSync(env.SOPS_AGE_KEY_FILE, 'utf8'), env.SOPS_AGE_KEY_FILE);
+    } catch (error) {
+      result.problems.push(
+        `SOPS_AGE_KEY_FILE ${env.SOPS_AGE_KEY_FILE}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      );
+    }
+  }
+  if (env.SOPS_AGE_KEY_CMD) {
+    try {
+      const out = execFileSync('/bin/sh', ['-c', env.SOPS_AGE_KEY_CMD], {
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 30_000,
+      });
+      add(out.toString('utf8'), 'SOPS_AGE_KEY_CMD');
+    } catch {
+      result.problems.push('SOPS_AGE_KEY_CMD failed');
+    }
+  }
+  const defaultFile = defaultAgeKeyFile(env);
+  try {
+    add(readFileSync(defaultFile, 'utf8'), defaultFile);
+  } catch {
+    // The default file is optional.
+  }
+  result.identities = [...new Set(result.identities)];
+  return result;
+}
+
+/** Identities from an explicit list of identity strings (tests, library callers). */
+export function ageIdentitiesFrom(identities: string[], source = 'explicit'): AgeIdentities {
+  return { identities: [...identities], sources: [source], problems: [] };
+}
+
+type AgeModule = typeof import('age-encryption');
+let ageModule: Promise<AgeModule> | undefined;
+/** age-encryption is loaded on first use so that commands that never touch keys start fast. */
+function loadAge(): Promise<AgeModule> {
+  ageModule ??= import('age-encryption');
+  return ageModule;
+}
+
+/** Throws an LlmcmError unless `recipient` is an age recipient this build can encrypt to. */
+export async function assertValidRecipient(recipient: string, file?: string): Promise<void> {
+  const age = await loadAge();
+  try {
+    new age.Encrypter().addRecipient(recipient);
+  } catch {
+    const kind = recipient.startsWith('ssh-')
+      ? 'ssh recipients are not supported'
+      : 'not a valid age recipient';
+    throw new LlmcmError(`invalid recipient '${recipient.slice(0, 80)}': ${kind}`, {
+      code: 'SOPS_BAD_RECIPIENT',
+      kind: 'config',
+      file,
+      hint: 'recipients look like age1…; check .sops.yaml or SOPS_AGE_RECIPIENTS',
+    });
+  }
+}
+
+/** Wraps data-key bytes for one recipient as an armored age file (ends with a newline). */
+export async function wrapForRecipient(recipient: string, secret: Uint8Array): Promise<string> {
+  const age = await loadAge();
+  const encrypter = new age.Encrypter();
+  encrypter.addRecipient(recipient);
+  return age.armor.encode(await encrypter.encrypt(secret));
+}
+
+/** Tries to unwrap an armored age file with the identities; null when none of them matches. */
+export async function unwrapWithIdentities(enc: string, ids: AgeIdentities): Promise<Uint8Array | null> {
+  if (ids.identities.length === 0) return null;
+  const age = await loadAge();
+  let file: Uint8Array;
+  try {
+    file = age.armor.decode(enc);
+  } catch {
+    return null;
+  }
+  const decrypter = new age.Decrypter();
+  for (const id of ids.identities) {
+    try {
+      decrypter.addIdentity(id);
+    } catch {
+      // An identity kind this library cannot use: skip it.
+    }
+  }
+  try {
+    return await decrypter.decrypt(file);
+  } catch {
+    return null;
+  }
+}
+
+/** A new X25519 identity and its recipient. */
+export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
+  const age = await loadAge();
+  const identity = await age.generateX25519Identity();
+  return { identity, recipient: await age.identityToRecipient(identity) };
+}

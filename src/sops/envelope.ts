@@ -1,0 +1,84 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** The four parts of `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, still base64-encoded. */
+export interface SopsEnvelope {
+  data: string;
+  iv: string;
+  tag: string;
+  type: string;
+}
+
+// The reader sops uses (aes/cipher.go): anchored at the start only, greedy groups.
+const envelopePattern = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/s;
+const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Splits a sops value envelope into its parts, or null when the string is not one. */
+export function parseEnvelope(value: string): SopsEnvelope | null {
+  const m = envelopePattern.exec(value);
+  if (!m) return null;
+  return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
+}
+
+/** True when the string looks like a sops-encrypted value. */
+export function isEncryptedValue(value: string): boolean {
+  return parseEnvelope(value) !== null;
+}
+
+/** Why an envelope could not be opened; callers turn it into an LlmcmError naming the file. */
+export class EnvelopeError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'malformed' | 'auth',
+  ) {
+    super(message);
+    this.name = 'EnvelopeError';
+  }
+}
+
+function decodeBase64(part: string, what: string): Buffer {
+  if (!strictBase64.test(part)) throw new EnvelopeError(`invalid base64 in ${what}`, 'malformed');
+  return Buffer.from(part, 'base64');
+}
+
+/** AES-256-GCM encryption of one value, as sops does it (32-byte IV, detached 16-byte tag). */
+export function sealValue(
+  key: Uint8Array,
+  plaintext: string,
+  type: string,
+  aad: string,
+  iv?: Uint8Array,
+): string {
+  const nonce = iv ?? randomBytes(32);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${Buffer.from(nonce).toString('base64')},tag:${tag.toString('base64')},type:${type}]`;
+}
+
+/** The opened value: its declared type, plaintext and the IV (kept for minimal-diff re-encryption). */
+export interface OpenedValue {
+  type: string;
+  text: string;
+  iv: Buffer;
+}
+
+/** Decrypts an envelope string; throws EnvelopeError (never containing plaintext) on any failure. */
+export function openValue(key: Uint8Array, value: string, aad: string): OpenedValue {
+  const env = parseEnvelope(value);
+  if (!env) throw new EnvelopeError('not a sops envelope (truncated or malformed)', 'malformed');
+  const data = decodeBase64(env.data, 'data');
+  const iv = decodeBase64(env.iv, 'iv');
+  const tag = decodeBase64(env.tag, 'tag');
+  if (iv.length === 0) throw new EnvelopeError('empty iv', 'malformed');
+  if (tag.length !== 16) throw new EnvelopeError('tag is not 16 bytes', 'malformed');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(tag);
+    const plain = Buffer.concat([decipher.update(data), decipher.final()]);
+    return { type: env.type, text: plain.toString('utf8'), iv };
+  } catch {
+    throw new EnvelopeError('authentication failed (tampered value or wrong key/path)', 'auth');
+  }
+}

@@ -1,0 +1,552 @@
+import {
+  Composer,
+  CST,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  type Scalar,
+  Scalar as ScalarClass,
+  type YAMLMap,
+  type YAMLSeq,
+  Document as YamlDocument,
+} from 'yaml';
+import { LlmcmError } from '../../core/errors.js';
+import { formatGoFloat } from '../go-format.js';
+import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
+import { jsValueOf, type PlainValue, resolveYamlV3Plain } from '../values.js';
+import type { ParsedFile } from './types.js';
+
+type SourceToken = CST.SourceToken;
+
+interface Container {
+  tree: TreeMap | TreeSeq;
+  spanStart: number;
+  spanEnd: number;
+  depth: number;
+  pointer: (string | number)[];
+  /** Entries with their sort position, before comments are merged in. */
+  positioned: Array<{ pos: number; entry: TreeMap['entries'][number] | TreeSeq['entries'][number] }>;
+}
+
+/** A parsed YAML sops file plus the composed documents (for callers that need node positions). */
+export interface ParsedYamlFile extends ParsedFile {
+  documents: Document[];
+  /** JSON pointers of values that were written as envelopes, filled by the decrypt walk. */
+  lineCounter: LineCounter;
+}
+
+function yamlError(file: string | undefined, message: string, line?: number, column?: number): LlmcmError {
+  return new LlmcmError(message, {
+    code: 'SOPS_BAD_YAML',
+    kind: 'input',
+    file,
+    line,
+    column,
+    hint: 'fix the YAML (a sops file is a mapping with string keys, no aliases, no duplicate keys)',
+  });
+}
+
+function scalarText(node: Scalar): string {
+  const tok = node.srcToken as CST.FlowScalar | CST.BlockScalar | undefined;
+  if (tok) {
+    const r = CST.resolveAsScalar(tok);
+    if (r) return r.value;
+  }
+  return typeof node.value === 'string' ? node.value : String(node.value);
+}
+
+/** Whether a string can be written as a plain scalar and still read back as that string. */
+function isPlainSafe(s: string, inFlow: boolean): boolean {
+  if (s === '' || s !== s.trim() || /[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return false;
+  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) && !/^[-?:][^\s,[\]{}]/.test(s)) return false;
+  if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
+  if (inFlow && /[,[\]{}]/.test(s)) return false;
+  if (s === '---' || s === '...' || s.startsWith('--- ') || s.startsWith('... ')) return false;
+  const resolved = resolveYamlV3Plain(s);
+  if (resolved?.type !== 'str') return false;
+  // The yaml package's core schema must agree too (it decides how we read the file back).
+  return !/^(?:[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|<<)$/.test(
+    s,
+  );
+}
+
+/** The YAML source style for a plaintext value. */
+function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: Scalar.Type } {
+  switch (value.type) {
+    case 'str':
+    case 'bytes': {
+      const s = value.text;
+      if (isPlainSafe(s, inFlow)) return { text: s, type: 'PLAIN' };
+      if (
+        !inFlow &&
+        s.includes('\n') &&
+        !/[\u0000-\u0009\u000b-\u001f\u007f\r]/.test(s) &&
+        !/ \n|\n /.test(s)
+      ) {
+        return { text: s, type: 'BLOCK_LITERAL' };
+      }
+      return { text: s, type: 'QUOTE_DOUBLE' };
+    }
+    case 'float': {
+      const t = value.text;
+      if (t === 'NaN') return { text: '.nan', type: 'PLAIN' };
+      if (t === '+Inf') return { text: '.inf', type: 'PLAIN' };
+      if (t === '-Inf') return { text: '-.inf', type: 'PLAIN' };
+      return { text: t, type: 'PLAIN' };
+    }
+    case 'bool':
+      return { text: value.text === 'True' ? 'true' : 'false', type: 'PLAIN' };
+    default:
+      return { text: value.text, type: 'PLAIN' };
+  }
+}
+
+function blankTokens(token: unknown): void {
+  if (!token || typeof token !== 'object') return;
+  if (Array.isArray(token)) {
+    for (const t of token) blankTokens(t);
+    return;
+  }
+  const t = token as Record<string, unknown>;
+  if (typeof t.source === 'string') t.source = '';
+  for (const key of ['start', 'key', 'sep', 'value', 'end', 'items', 'props']) {
+    if (key in t) blankTokens(t[key]);
+  }
+}
+
+function collectComments(token: unknown, out: SourceToken[]): void {
+  if (!token || typeof token !== 'object') return;
+  if (Array.isArray(token)) {
+    for (const t of token) collectComments(t, out);
+    return;
+  }
+  const t = token as Record<string, unknown>;
+  if (t.type === 'comment' && typeof t.source === 'string') {
+    out.push(t as unknown as SourceToken);
+    return;
+  }
+  for (const key of ['start', 'key', 'sep', 'value', 'end', 'items', 'props']) {
+    if (key in t) collectComments(t[key], out);
+  }
+}
+
+/** Indentation step of the file (sops writes 4), used for the metadata block. */
+export function detectIndent(text: string): number {
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!/:\s*$/.test(lines[i]!) || lines[i]!.trimStart().startsWith('#')) continue;
+    const base = lines[i]!.length - lines[i]!.trimStart().length;
+    const next = lines[i + 1]!;
+    const ind = next.length - next.trimStart().length;
+    if (next.trim() !== '' && ind > base) return ind - base;
+  }
+  return 4;
+}
+
+/** Renders the metadata as a `sops:` block (literal `enc: |`, double-quoted lastmodified). */
+export function renderYamlMetadata(metadata: Record<string, unknown>, indent: number): string {
+  const doc = new YamlDocument({ sops: metadata });
+  const sops = doc.get('sops', true) as YAMLMap;
+  const lm = sops.get('lastmodified', true);
+  if (isScalar(lm)) lm.type = 'QUOTE_DOUBLE';
+  return doc.toString({ indent, indentSeq: true, lineWidth: 0, blockQuote: 'literal' });
+}
+
+/**
+ * Parses YAML (all documents) into sops branches whose leaf updates rewrite the CST in place, so
+ * rendering keeps key order, comments, indentation, quoting and block scalars of untouched parts.
+ */
+export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json' = 'yaml'): ParsedYamlFile {
+  const json = mode === 'json';
+  if (json) {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new LlmcmError(
+        `not valid JSON: ${(error as Error).message.split('\n')[0]!.replace(/"[^"]*"/g, '…')}`,
+        {
+          code: 'SOPS_BAD_JSON',
+          kind: 'input',
+          file,
+          hint: 'fix the JSON syntax',
+        },
+      );
+    }
+  }
+  const lineCounter = new LineCounter();
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const documents = Array.from(
+    new Composer({ keepSourceTokens: true, uniqueKeys: true, intAsBigInt: false }).compose(
+      tokens,
+      true,
+      text.length,
+    ),
+  ) as Document[];
+  for (const doc of documents) {
+    const error = doc.errors[0];
+    if (error) {
+      const pos = lineCounter.linePos(error.pos[0]);
+      const reason =
+        error.code === 'DUPLICATE_KEY' ? 'duplicate key' : error.message.split('\n')[0]!.slice(0, 120);
+      throw yamlError(file, `not valid YAML: ${reason}`, pos.line, pos.col);
+    }
+  }
+  const allComments: SourceToken[] = [];
+  collectComments(tokens, allComments);
+  const lineStart = (offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
+  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+
+  const branches: TreeMap[] = [];
+  let metadataRaw: unknown;
+  const sopsRanges: Array<[number, number]> = [];
+  const docContainers: Container[][] = [];
+  const rootFlow: boolean[] = [];
+
+  documents.forEach((doc, docIndex) => {
+    const containers: Container[] = [];
+    const root = doc.contents;
+    const rootTree: TreeMap = { kind: 'map', entries: [] };
+    const rootContainer: Container = {
+      tree: rootTree,
+      spanStart: -1,
+      spanEnd: Number.POSITIVE_INFINITY,
+      depth: 0,
+      pointer: [],
+      positioned: [],
+    };
+    containers.push(rootContainer);
+    rootFlow.push(isMap(root) && root.flow === true);
+    if (root !== null && !isMap(root)) {
+      if (isScalar(root) && (root.value === null || root.value === undefined)) {
+        // An empty document: allowed, holds nothing.
+      } else {
+        const pos = lineCounter.linePos(root.range?.[0] ?? 0);
+        throw yamlError(
+          file,
+          `YAML documents that are ${isSeq(root) ? 'sequences' : 'values'} are not supported; the top level must be a mapping`,
+          pos.line,
+          pos.col,
+        );
+      }
+    }
+
+    const build = (
+      node: unknown,
+      pointer: (string | number)[],
+      depth: number,
+      inFlow: boolean,
+      parentTok: CST.Token | undefined,
+      spanStart: number | undefined,
+    ): TreeNode => {
+      if (node === null || node === undefined) return { kind: 'null' };
+      if (isAlias(node)) {
+        const pos = lineCounter.linePos(node.range?.[0] ?? 0);
+        throw yamlError(file, 'YAML aliases (*name) are not supported in sops files', pos.line, pos.col);
+      }
+      if (isMap(node) || isSeq(node)) {
+        const container: Container = {
+          tree: isMap(node) ? { kind: 'map', entries: [] } : { kind: 'seq', entries: [] },
+          spanStart: spanStart ?? node.range![0],
+          spanEnd: node.range![2],
+          depth,
+          pointer,
+          positioned: [],
+        };
+        containers.push(container);
+        fill(node, container, inFlow || node.flow === true);
+        return container.tree;
+      }
+      if (isScalar(node)) {
+        const text = scalarText(node);
+        let resolved: PlainValue | null;
+        if (json) {
+          resolved = resolveJsonScalar(node, text);
+        } else if (
+          node.type === 'PLAIN' ||
+          (node.tag && node.tag !== 'tag:yaml.org,2002:str' && node.tag !== '!!str')
+        ) {
+          try {
+            resolved = resolveYamlV3Plain(text, node.tag);
+          } catch {
+            const pos = lineCounter.linePos(node.range![0]);
+            throw yamlError(file, `value does not match its tag ${node.tag}`, pos.line, pos.col);
+          }
+        } else resolved = { type: 'str', text };
+        if (resolved === null) return { kind: 'null' };
+        const tok = node.srcToken as CST.FlowScalar | CST.BlockScalar;
+        const scalarNode = node;
+        const leafFlow = inFlow;
+        const parent = parentTok;
+        return {
+          kind: 'scalar',
+          value: resolved,
+          pointer,
+          line: lineOf(node.range![0]),
+          update(update: LeafUpdate) {
+            if (json) {
+              const flowTok = tok as CST.FlowScalar;
+              if (update.kind === 'encrypted') flowTok.source = JSON.stringify(update.envelope);
+              else if (update.kind === 'plain') flowTok.source = jsonSourceOf(update.value);
+              else flowTok.source = JSON.stringify(`#${update.text}`);
+              scalarNode.value = update.kind === 'plain' ? jsValueOf(update.value) : null;
+              return;
+            }
+            if (update.kind === 'encrypted') {
+              CST.setScalarValue(tok, update.envelope, {
+                type: leafFlow ? 'QUOTE_DOUBLE' : 'PLAIN',
+                inFlow: leafFlow,
+                afterKey: true,
+              });
+              scalarNode.value = update.envelope;
+            } else if (update.kind === 'plain') {
+              const style = plainStyle(update.value, leafFlow);
+              CST.setScalarValue(tok, style.text, { type: style.type, inFlow: leafFlow, afterKey: true });
+              scalarNode.value = jsValueOf(update.value);
+            } else {
+              // A comment stored as a sequence item (sops 3.13.2+): write it back as a comment line.
+              const item =
+                parent && parent.type === 'block-seq'
+                  ? parent.items.find((it) => it.value === tok)
+                  : undefined;
+              if (item) {
+                const ind = item.start.findIndex((st) => st.type === 'seq-item-ind');
+                if (ind >= 0) {
+                  item.start[ind]!.source = '';
+                  const after = item.start[ind + 1];
+                  if (after && after.type === 'space') after.source = '';
+                }
+                const flowTok = tok as CST.FlowScalar;
+                flowTok.source = `#${update.text}`;
+                if ('props' in tok) (tok as CST.BlockScalar).props = [];
+              } else {
+                CST.setScalarValue(tok, `#${update.text}`, { type: 'QUOTE_DOUBLE', inFlow: leafFlow });
+              }
+              scalarNode.value = null;
+            }
+          },
+        };
+      }
+      throw yamlError(file, 'unsupported YAML node');
+    };
+
+    const fill = (node: YAMLMap | YAMLSeq, container: Container, inFlow: boolean) => {
+      const tok = node.srcToken as CST.Token | undefined;
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (!isPair(pair)) continue;
+          const key = pair.key;
+          if (!isScalar(key)) {
+            const pos = lineCounter.linePos(
+              (key as { range?: number[] } | null)?.range?.[0] ?? node.range![0],
+            );
+            throw yamlError(file, 'mapping keys must be strings', pos.line, pos.col);
+          }
+          const keyText = scalarText(key);
+          if (!json && (key.type === 'PLAIN' || key.tag)) {
+            let r: PlainValue | null;
+            try {
+              r = resolveYamlV3Plain(keyText, key.tag);
+            } catch {
+              r = null;
+            }
+            if (!r || (r.type !== 'str' && r.type !== 'time')) {
+              const pos = lineCounter.linePos(key.range![0]);
+              throw yamlError(
+                file,
+                `mapping keys must be strings (found a ${r ? r.type : 'null'} key)`,
+                pos.line,
+                pos.col,
+              );
+            }
+          }
+          const keyStart = key.range![0];
+          const value = pair.value as { range?: [number, number, number] } | null;
+          if (container.depth === 1 && keyText === 'sops' && container === containers[1]) {
+            // handled by the caller (top level only)
+          }
+          if (container.tree === rootContainerTree && keyText === 'sops') {
+            const end = value?.range?.[2] ?? key.range![2];
+            sopsRanges.push([keyStart, end]);
+            if (metadataRaw === undefined)
+              metadataRaw = (pair.value as { toJSON?: () => unknown })?.toJSON?.() ?? null;
+            continue;
+          }
+          // A collection value that starts on a later line than its key owns the comments between.
+          let span: number | undefined;
+          if (value && (isMap(value) || isSeq(value))) {
+            const keyLineEnd = text.indexOf('\n', key.range![1]);
+            if (keyLineEnd >= 0 && keyLineEnd < value.range![0]) span = keyLineEnd + 1;
+          }
+          const child = build(
+            pair.value,
+            [...container.pointer, keyText],
+            container.depth + 1,
+            inFlow,
+            tok,
+            span,
+          );
+          container.positioned.push({ pos: keyStart, entry: { kind: 'pair', key: keyText, value: child } });
+        }
+      } else {
+        node.items.forEach((item, index) => {
+          const start = (item as { range?: number[] } | null)?.range?.[0] ?? node.range![0];
+          const child = build(
+            item,
+            [...container.pointer, index],
+            container.depth + 1,
+            inFlow,
+            tok,
+            undefined,
+          );
+          container.positioned.push({ pos: start, entry: child });
+        });
+      }
+    };
+
+    const rootContainerTree = rootTree;
+    if (isMap(root)) fill(root, rootContainer, root.flow === true);
+    docContainers.push(containers);
+    branches.push(rootTree);
+    void docIndex;
+  });
+
+  // Assign each comment to the innermost collection whose span holds it, in file order; a
+  // comment trailing an entry's line goes before that entry, as yaml.v3 attaches it.
+  const docStarts = documents.map((d) => d.range?.[0] ?? 0);
+  for (const comment of allComments) {
+    const offset = comment.offset;
+    if (sopsRanges.some(([a, b]) => offset >= a && offset < b)) continue;
+    let docIndex = 0;
+    for (let i = 0; i < docStarts.length; i++) if (offset >= docStarts[i]!) docIndex = i;
+    const containers = docContainers[docIndex];
+    if (!containers) continue;
+    let best = containers[0]!;
+    for (const c of containers) {
+      if (offset >= c.spanStart && offset < c.spanEnd && c.depth >= best.depth) best = c;
+    }
+    const ls = lineStart(offset);
+    const trailing = text.slice(ls, offset).trim() !== '';
+    const pos = trailing ? ls - 0.5 : offset;
+    const entry: TreeComment = {
+      kind: 'comment',
+      text: comment.source.slice(1),
+      pointer: best.pointer,
+      update(update: LeafUpdate) {
+        if (update.kind === 'comment') comment.source = `#${update.text}`;
+        else if (update.kind === 'encrypted') comment.source = `#${update.envelope}`;
+      },
+    };
+    best.positioned.push({ pos, entry });
+  }
+  for (const containers of docContainers) {
+    for (const c of containers) {
+      c.positioned.sort((a, b) => a.pos - b.pos);
+      (c.tree.entries as unknown[]).push(...c.positioned.map((p) => p.entry));
+    }
+  }
+
+  const parsed: ParsedYamlFile = {
+    format: mode,
+    branches,
+    metadataRaw,
+    documents,
+    lineCounter,
+    render(metadata) {
+      // Drop the existing sops block(s); the metadata is re-rendered at the end of each document.
+      documents.forEach((doc) => {
+        const root = doc.contents;
+        if (!isMap(root)) return;
+        const rootTok = root.srcToken as CST.BlockMap | CST.FlowCollection | undefined;
+        if (!rootTok || !('items' in rootTok)) return;
+        for (const item of rootTok.items as Array<CST.BlockMap['items'][number]>) {
+          const k = item.key as CST.FlowScalar | undefined;
+          if (k && 'source' in k && CST.resolveAsScalar(k)?.value === 'sops' && 'sep' in item) {
+            blankTokens(item.key);
+            blankTokens(item.sep);
+            blankTokens(item.value);
+            if (rootTok.type === 'flow-collection') blankTokens(item.start.filter((s) => s.type === 'comma'));
+          }
+        }
+      });
+      const indent = detectIndent(text);
+      if (json) return renderJson(tokens, metadata, detectJsonIndent(text));
+      const metaText = metadata ? renderYamlMetadata(metadata, indent) : '';
+      let docIndex = -1;
+      let out = '';
+      for (const token of tokens) {
+        let piece = CST.stringify(token);
+        if (token.type === 'document') {
+          docIndex++;
+          if (metadata) {
+            if (rootFlow[docIndex]) {
+              throw yamlError(
+                file,
+                'a flow-style top-level mapping ({...}) cannot hold sops metadata; use block style',
+              );
+            }
+            piece = piece.replace(/\s*$/, (ws) => (ws.includes('\n') ? ws.replace(/[^\n]*$/, '') : '\n'));
+            if (piece.trim() === '' || /^---\s*$/.test(piece.trim())) piece = piece.replace(/\n*$/, '\n');
+            if (piece === '\n') piece = '';
+            piece += metaText;
+          }
+        }
+        out += piece;
+      }
+      if (!metadata) out = out.replace(/\n[ \t\n]*$/, '\n');
+      return out;
+    },
+  };
+  return parsed;
+}
+
+function resolveJsonScalar(node: Scalar, text: string): PlainValue | null {
+  if (node.type === 'QUOTE_DOUBLE') return { type: 'str', text };
+  if (text === 'null') return null;
+  if (text === 'true' || text === 'false') return { type: 'bool', text: text === 'true' ? 'True' : 'False' };
+  return { type: 'float', text: formatGoFloat(Number(text)) };
+}
+
+function jsonSourceOf(value: PlainValue): string {
+  switch (value.type) {
+    case 'int':
+    case 'float':
+      return /^-?\d+(\.\d+)?$/.test(value.text) ? value.text : JSON.stringify(value.text);
+    case 'bool':
+      return value.text === 'True' ? 'true' : 'false';
+    default:
+      return JSON.stringify(value.text);
+  }
+}
+
+function detectJsonIndent(text: string): number {
+  const m = /\n([ ]+)"/.exec(text);
+  return m ? m[1]!.length : 4;
+}
+
+function renderJson(tokens: CST.Token[], metadata: Record<string, unknown> | null, indent: number): string {
+  let out = tokens.map((t) => CST.stringify(t)).join('');
+  if (!metadata) return out.replace(/,?\s*}\s*$/, '\n}\n');
+  const close = out.lastIndexOf('}');
+  const before = out.slice(0, close).replace(/\s+$/, '');
+  const pad = ' '.repeat(indent);
+  const metaJson = JSON.stringify(metadata, null, indent).replace(/\n/g, `\n${pad}`);
+  const sep = before.endsWith('{') ? '' : ',';
+  out = `${before}${sep}\n${pad}"sops": ${metaJson}\n}${out.slice(close + 1)}`;
+  return out.endsWith('\n') ? out : `${out}\n`;
+}
+
+/** Removes the top-level `sops` pair from composed documents (for callers that read values). */
+export function dropSopsKey(documents: Document[]): void {
+  for (const doc of documents) {
+    const root = doc.contents;
+    if (!isMap(root)) continue;
+    root.items = root.items.filter((p) => !(isScalar(p.key) && p.key.value === 'sops'));
+  }
+}
+
+export { ScalarClass };
