@@ -10,6 +10,7 @@ export const commandLoaders: Record<string, Loader> = {
   approve: async () => (await import('./commands/approve.js')).approveCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerifyCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   drift: async () => (await import('./commands/drift.js')).driftCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,
@@ -18,5 +19,7 @@ export const commandLoaders: Record<string, Loader> = {
   'policy eval': async () => (await import('./commands/policy-eval.js')).policyEvalCommand,
   'policy test': async () => (await import('./commands/policy-test.js')).policyTestCommand,
   promote: async () => (await import('./commands/promote.js')).promoteCommand,
+  render: async () => (await import('./commands/render.js')).renderCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
+  'secret generate': async () => (await import('./commands/secret-generate.js')).secretGenerateCommand,
 };

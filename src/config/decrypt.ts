@@ -1,12 +1,20 @@
-import type { Document } from 'yaml';
-import { LlmcmError } from '../core/errors.js';
+import { parseDocument } from 'yaml';
+import { ageIdentitiesFrom } from '../sops/age-keys.js';
+import { decryptText } from '../sops/codec.js';
 
-/** Decrypts a sops YAML file into a Document whose ranges point into the encrypted text. */
-export async function decryptSopsYaml(_text: string, file: string, _identities: string[]): Promise<Document> {
-  // Seam for the codec in src/sops (decryptYaml); wired when it lands.
-  throw new LlmcmError('decryption is not available yet', {
-    code: 'SOPS_UNAVAILABLE',
-    kind: 'decrypt',
+/**
+ * Decrypts a sops YAML file (MAC verified) with the codec in src/sops and returns its plaintext data.
+ * Positions are taken from the encrypted text by the caller, so only values are needed here.
+ */
+export async function decryptSopsYaml(text: string, file: string, identities: string[]): Promise<unknown> {
+  const plaintext = await decryptText(text, {
     file,
+    format: 'yaml',
+    identities: ageIdentitiesFrom(identities, 'llmcm'),
   });
+  const document = parseDocument(plaintext, { prettyErrors: false, uniqueKeys: false });
+  const value = document.toJS({ maxAliasCount: -1 }) as unknown;
+  if (value && typeof value === 'object' && !Array.isArray(value))
+    delete (value as Record<string, unknown>).sops;
+  return value ?? null;
 }

@@ -1,4 +1,3 @@
-import type { Document } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
 import { type LayerDocument, mergeLayers } from './merge.js';
 import { findEnvironment } from './project.js';
@@ -15,10 +14,10 @@ import type {
 import { parseYamlText, readYamlTree, type YamlTree } from './yaml-source.js';
 
 /**
- * Decrypts one sops YAML file. It returns the Document parsed from the ENCRYPTED text with plaintext
- * substituted in place, so node ranges still point into the file as committed.
+ * Decrypts one sops YAML file (MAC verified) and returns its plaintext data without the `sops` key.
+ * Positions always come from the encrypted text as committed, so only the values are needed.
  */
-export type FileDecryptor = (text: string, file: string) => Promise<Document>;
+export type FileDecryptor = (text: string, file: string) => Promise<unknown>;
 
 /** A parsed source file, cached per run so a shared base layer is parsed once for all environments. */
 export interface ParsedSource {
@@ -94,7 +93,7 @@ export async function loadEnvironment(
   let decrypted = true;
   for (const { layer, parsed } of sources) {
     const encrypted = parsed.tree.hasSopsMetadata;
-    files.push({ file: parsed.file, layer, kind: parsed.kind, encrypted });
+    files.push({ file: parsed.file, layer, kind: parsed.kind, encrypted, source: parsed.tree });
     if (parsed.tree.encrypted.size > 0 && !parsed.plain) decrypted = false;
     const tree: YamlTree = parsed.plain ? { ...parsed.plain, encrypted: parsed.tree.encrypted } : parsed.tree;
     const list = byKind.get(parsed.kind) ?? [];
@@ -138,8 +137,7 @@ async function parseSource(
     });
   }
   if (!decryptor || !tree.hasSopsMetadata) return { file, kind, tree };
-  const plainDocument = await decryptor(text, file);
-  const plain = readYamlTree(plainDocument, lines, file, `/${kind}`);
+  const plain: YamlTree = { ...tree, value: await decryptor(text, file), encrypted: new Map() };
   return { file, kind, tree, plain };
 }
 

@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../stores/types.js';
+import type { YamlTree } from './yaml-source.js';
 
 /** Reads files of a config repo relative to its root; the default reads the working tree, the promoter reads a git ref. */
 export interface ConfigReader {
@@ -66,6 +67,8 @@ export interface LoadedFile {
   kind: string;
   /** Whether the file carries sops metadata. */
   encrypted: boolean;
+  /** The file as parsed (before merging): values, positions and ENC envelopes, pointers prefixed with `/<kind>`. */
+  source: YamlTree;
 }
 
 /** An environment: its layers merged, with per-value provenance and the set of encrypted values. */

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import git from 'isomorphic-git';
+import { adaptTreeReader } from '../config/reader.js';
+import type { ConfigReader, ProjectConfig } from '../config/types.js';
+import { openRepository, resolveCommit } from '../repo/repository.js';
+import { createTreeReader } from '../repo/tree.js';
+
+/** What changed between a git ref and the working tree, as `llmcm check --base` needs it. */
+export interface BaseComparison {
+  ref: string;
+  commit: string;
+  /** Reads the config repo as it is at the ref. */
+  reader: ConfigReader;
+  /** Files (relative to the project root) added, removed or modified since the ref. */
+  changedFiles: string[];
+  /** Environments to check: those whose own folder changed, or every one when shared input changed. */
+  touched: Set<string>;
+  /** Why every environment is checked, when it is (the base layer, the project file or a schema changed). */
+  allBecause?: string;
+}
+
+/** git's blob id of some bytes, so working files compare with tree entries without spawning git. */
+function blobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+async function workingBlobId(path: string): Promise<string | undefined> {
+  try {
+    return blobId(await readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compares the working tree with `ref` in one pass over the environments folder: each folder's tree is
+ * read once from git, each working file is hashed as a git blob, and only differing files count.
+ */
+export async function compareWithBase(project: ProjectConfig, ref: string): Promise<BaseComparison> {
+  const repo = await openRepository(project.root);
+  const commit = await resolveCommit(repo, ref);
+  const prefix = relative(repo.dir, project.root).split(sep).join('/');
+  const inRepo = (p: string) => (prefix ? `${prefix}/${p}` : p);
+  const base = { fs, dir: repo.dir, gitdir: repo.gitdir, cache: repo.cache };
+  const treeAt = async (path: string): Promise<Map<string, { oid: string; type: string }>> => {
+    try {
+      const { tree } = await git.readTree({ ...base, oid: commit, filepath: path });
+      return new Map(tree.map((e) => [e.path, { oid: e.oid, type: e.type }]));
+    } catch {
+      return new Map();
+    }
+  };
+  const readTreeOid = async (oid: string) => (await git.readTree({ ...base, oid })).tree;
+
+  const changedFiles: string[] = [];
+  let allBecause: string | undefined;
+
+  // Shared inputs: the project file and every schema file the project names.
+  const shared = [project.file, ...Object.values(project.documents).filter((s) => !s.startsWith('llmcm:'))];
+  for (const file of shared) {
+    const slash = file.lastIndexOf('/');
+    const entries = await treeAt(inRepo(slash < 0 ? '' : file.slice(0, slash)).replace(/\/$/, ''));
+    const atBase = entries.get(file.slice(slash + 1))?.oid;
+    const now = await workingBlobId(join(project.root, file));
+    if (atBase !== now) {
+      changedFiles.push(file);
+      allBecause ??= `${file} changed`;
+    }
+  }
+
+  const touched = new Set<string>();
+  const baseDirs = await treeAt(inRepo(project.directory));
+  const workingDirs = await fs.promises
+    .readdir(join(project.root, project.directory))
+    .catch(() => [] as string[]);
+  const layers = new Set([...baseDirs.keys(), ...workingDirs]);
+  await Promise.all(
+    [...layers].map(async (layer) => {
+      const entry = baseDirs.get(layer);
+      const baseFiles = new Map<string, string>();
+      if (entry?.type === 'tree')
+        for (const e of await readTreeOid(entry.oid)) if (e.type === 'blob') baseFiles.set(e.path, e.oid);
+      const dir = join(project.root, project.directory, layer);
+      const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+      const seen = new Set<string>();
+      let changed = false;
+      await Promise.all(
+        names.map(async (name) => {
+          const id = await workingBlobId(join(dir, name));
+          if (id === undefined) return;
+          seen.add(name);
+          if (baseFiles.get(name) !== id) {
+            changed = true;
+            changedFiles.push(`${project.directory}/${layer}/${name}`);
+          }
+        }),
+      );
+      for (const name of baseFiles.keys()) {
+        if (!seen.has(name)) {
+          changed = true;
+          changedFiles.push(`${project.directory}/${layer}/${name}`);
+        }
+      }
+      if (!changed) return;
+      if (layer === project.base) allBecause ??= `the base layer ${project.directory}/${layer} changed`;
+      else touched.add(layer);
+    }),
+  );
+  const declared = project.environments.map((e) => e.name);
+  const result = allBecause ? new Set(declared) : new Set(declared.filter((e) => touched.has(e)));
+  const tree = createTreeReader(repo, commit);
+  const reader = adaptTreeReader({
+    readFile: (p) => tree.readFile(inRepo(p)),
+    listDir: (p) => tree.listDir(inRepo(p)),
+  });
+  return {
+    ref,
+    commit,
+    reader,
+    changedFiles: changedFiles.sort(),
+    touched: result,
+    ...(allBecause ? { allBecause } : {}),
+  };
+}

@@ -1,0 +1,33 @@
+import type { Finding } from '../core/findings.js';
+import type { PolicyStageRunner } from './run-check.js';
+
+/**
+ * The policy stage of `llmcm check`, over src/policy's `runPolicyStage`: the loaded environments and
+ * the semantic diff (as JSON pointers, never values) go in, deny/warn findings come out. Loaded lazily
+ * so a check without policies never loads the wasm runtime.
+ */
+export function createPolicyStageRunner(options: {
+  env: NodeJS.ProcessEnv;
+  now?: Date | string;
+  actor?: string;
+}): PolicyStageRunner {
+  return async ({ root, environments, diffs }) => {
+    const { runPolicyStage } = await import('../policy/stage.js');
+    const change: Record<string, { added: string[]; removed: string[]; changed: string[] }> = {};
+    for (const diff of diffs) {
+      const c = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
+      for (const k of diff.changes) c[k.change].push(k.pointer);
+      change[diff.environment] = c;
+    }
+    const result = await runPolicyStage({
+      root,
+      environments,
+      ...(diffs.length ? { change } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.actor ? { actor: options.actor } : {}),
+      env: options.env,
+    });
+    const findings: Finding[] = result.findings;
+    return { findings, ...(result.skipped ? { skipped: result.skipped } : {}) };
+  };
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { isPlainMap } from '../config/merge.js';
+import type { ProjectConfig } from '../config/types.js';
+import { parseYamlText, readYamlTree } from '../config/yaml-source.js';
+import { LlmcmError } from '../core/errors.js';
+
+/** A compiled document schema, with its source for locating keywords. */
+export interface CompiledSchema {
+  kind: string;
+  /** Where the schema came from (path relative to the root, or `llmcm:<kind>`). */
+  source: string;
+  schema: Record<string, unknown>;
+  validate: ValidateFunction;
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+
+/** Folder of the JSON Schemas shipped with llmcm (used for `llmcm:<kind>`). */
+export const builtinSchemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+let sharedAjv: Ajv2020 | undefined;
+const compiled = new Map<string, CompiledSchema>();
+
+/** One Ajv for the process: strict mode, all errors, formats, draft 2020-12. */
+function ajvInstance(): Ajv2020 {
+  if (!sharedAjv) {
+    sharedAjv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, verbose: false });
+    addFormats(sharedAjv);
+  }
+  return sharedAjv;
+}
+
+/** Resolves a `documents:` entry to a file path and a display name. */
+export function resolveSchemaPath(project: ProjectConfig, source: string): { path: string; display: string } {
+  if (source.startsWith('llmcm:')) {
+    const kind = source.slice('llmcm:'.length);
+    return { path: join(builtinSchemaDir, `${kind}.schema.json`), display: source };
+  }
+  return { path: isAbsolute(source) ? source : join(project.root, source), display: source };
+}
+
+/**
+ * Compiles the schema of every document kind of the project, once per process (keyed by content hash),
+ * so a run over a thousand files compiles each schema a single time. A schema that cannot be read,
+ * parsed or compiled is a config error (exit 2) naming its file and line.
+ */
+export function compileProjectSchemas(project: ProjectConfig): Map<string, CompiledSchema> {
+  const result = new Map<string, CompiledSchema>();
+  for (const [kind, source] of Object.entries(project.documents)) {
+    result.set(kind, compileSchemaFile(kind, source, resolveSchemaPath(project, source)));
+  }
+  return result;
+}
+
+function compileSchemaFile(
+  kind: string,
+  source: string,
+  where: { path: string; display: string },
+): CompiledSchema {
+  const file = where.display;
+  let text: string;
+  try {
+    text = readFileSync(where.path, 'utf8');
+  } catch {
+    throw new LlmcmError(`schema for document kind '${kind}' not found: ${file}`, {
+      code: 'SCHEMA_MISSING',
+      kind: 'config',
+      file,
+      hint: 'fix the path under documents: in llmcm.yaml',
+    });
+  }
+  const hash = createHash('sha256').update(text).digest('hex');
+  const cacheKey = `${kind}\0${hash}`;
+  const cached = compiled.get(cacheKey);
+  if (cached) return cached;
+
+  // JSON is YAML: parsing it with positions lets a compile error point at the offending line.
+  let tree: ReturnType<typeof readYamlTree>;
+  let schema: Record<string, unknown>;
+  try {
+    JSON.parse(text);
+    const { document, lines } = parseYamlText(text, file);
+    tree = readYamlTree(document, lines, file);
+    if (!isPlainMap(tree.value)) throw new Error('a schema must be a JSON object');
+    schema = tree.value;
+  } catch (error) {
+    const located = error instanceof LlmcmError ? error : undefined;
+    const position = /position (\d+)/.exec((error as Error).message);
+    const line = located?.line ?? (position ? lineOfOffset(text, Number(position[1])) : 1);
+    throw new LlmcmError(`schema does not parse: ${(error as Error).message.split('\n')[0]}`, {
+      code: 'SCHEMA_INVALID',
+      kind: 'config',
+      file,
+      line,
+      hint: 'fix the JSON syntax of the schema',
+    });
+  }
+
+  const ajv = ajvInstance();
+  const id = typeof schema.$id === 'string' ? schema.$id : undefined;
+  if (id && ajv.getSchema(id)) ajv.removeSchema(id);
+  try {
+    const validate = ajv.compile(schema);
+    const entry: CompiledSchema = { kind, source, schema, validate };
+    compiled.set(cacheKey, entry);
+    return entry;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]!;
+    throw new LlmcmError(`schema does not compile: ${message}`, {
+      code: 'SCHEMA_INVALID',
+      kind: 'config',
+      file,
+      line: locateSchemaError(message, tree),
+      hint: 'fix the schema (JSON Schema draft 2020-12, ajv strict mode)',
+    });
+  }
+}
+
+/** Finds the line of the keyword an ajv compile error names (unknown keyword, or a data/... path). */
+function locateSchemaError(message: string, tree: ReturnType<typeof readYamlTree>): number {
+  const pathMatch = /data(\/[^\s]*)/.exec(message);
+  if (pathMatch) {
+    const pos = tree.positions.get(pathMatch[1]!);
+    if (pos) return pos.keyLine;
+  }
+  const keyword = /keyword:? "([^"]+)"/.exec(message)?.[1] ?? /"([^"]+)"/.exec(message)?.[1];
+  if (keyword) {
+    for (const [pointer, pos] of tree.positions) {
+      if (pointer.endsWith(`/${keyword}`)) return pos.keyLine;
+    }
+  }
+  return 1;
+}
+
+function lineOfOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/**
+ * The subschema that applies at a path inside a document (following properties, additionalProperties,
+ * items and local $refs), used to list the constraints that need plaintext. Undefined when unknown.
+ */
+export function subschemaAt(
+  root: Record<string, unknown>,
+  segments: readonly string[],
+): Record<string, unknown> | undefined {
+  let current: Record<string, unknown> | undefined = root;
+  const deref = (s: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+    let node = s;
+    for (let hops = 0; node && typeof node.$ref === 'string' && hops < 16; hops++) {
+      const ref: string = node.$ref as string;
+      if (!ref.startsWith('#/')) return undefined;
+      let target: unknown = root;
+      for (const part of ref.slice(2).split('/')) {
+        target = isPlainMap(target) ? target[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+      }
+      node = isPlainMap(target) ? target : undefined;
+    }
+    return node;
+  };
+  current = deref(current);
+  for (const segment of segments) {
+    if (!current) return undefined;
+    const props = current.properties;
+    if (isPlainMap(props) && isPlainMap(props[segment]))
+      current = deref(props[segment] as Record<string, unknown>);
+    else if (isPlainMap(current.additionalProperties)) current = deref(current.additionalProperties);
+    else if (isPlainMap(current.items) && /^\d+$/.test(segment)) current = deref(current.items);
+    else return undefined;
+  }
+  return current;
+}
