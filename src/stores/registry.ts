@@ -64,7 +64,13 @@ export async function openStore(config: StoreConfig, context: OpenStoreContext):
   return factory(new StoreSettings(config, context.env), context);
 }
 
+/** ERR_MODULE_NOT_FOUND, also when a loader wrapped it (the cause chain is followed a few levels). */
 function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
