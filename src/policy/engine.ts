@@ -137,6 +137,24 @@ export class PolicyEngine {
   }
 
   /**
+   * Builtins the compiled policy expects the host to provide (name -> id). The bundle must need none
+   * that neither the SDK nor llmcm implements: time.*, crypto.*, http.send... are avoided on purpose.
+   */
+  requiredHostBuiltins(): string[] {
+    const instance = this.policy.wasmInstance as { exports: unknown };
+    const exports = instance.exports as { builtins(): number; opa_json_dump(addr: number): number };
+    const address = exports.opa_json_dump(exports.builtins());
+    const bytes = new Uint8Array(this.policy.mem.buffer);
+    let end = address;
+    while (bytes[end] !== 0) end++;
+    const table = JSON.parse(new TextDecoder().decode(bytes.subarray(address, end))) as Record<
+      string,
+      number
+    >;
+    return Object.keys(table).sort();
+  }
+
+  /**
    * Evaluates one entrypoint and returns its value (undefined when the rule is undefined), with no
    * schema check and no record: the raw primitive, for parity tests and benchmarks.
    * The input is handed to the SDK as JSON bytes, so `0`, `false`, `""` and `null` are real inputs

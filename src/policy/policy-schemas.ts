@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LlmcmError } from '../core/errors.js';
+import { secretKeyPattern } from './redact.js';
 
 const schemaDir = new URL('../../schemas/', import.meta.url);
 
@@ -41,7 +42,17 @@ function describe(error: ErrorObject): string {
  */
 export function validatePolicyInput(input: unknown, file?: string): void {
   const validate = compiledValidators().input;
-  if (validate(input)) return;
+  if (validate(input)) {
+    const leak = findUnredactedSecret((input as { config: unknown }).config, '/config');
+    if (leak === undefined) return;
+    // Name the path only: the value is what must never be printed.
+    throw new LlmcmError(`policy input holds a plain value under the secret-looking key ${leak}`, {
+      code: 'POLICY_INPUT_UNREDACTED',
+      kind: 'input',
+      file,
+      hint: 'replace secret values by a marker like {"$secret": "encrypted"} (redactConfig does this) before evaluating',
+    });
+  }
   const first = validate.errors?.[0];
   throw new LlmcmError(
     `policy input does not match schemas/policy-input.schema.json: ${first ? describe(first) : 'invalid'}`,
@@ -74,4 +85,26 @@ export function validatePolicyData(
       hint: 'fix the value at that line; docs/policy.md describes every data file',
     },
   );
+}
+
+/**
+ * The first JSON pointer under `tree` where a secret-looking key holds a plain value instead of a
+ * {"$secret": ...} marker. The policies never see values, so the input must not carry any.
+ */
+export function findUnredactedSecret(tree: unknown, pointer = ''): string | undefined {
+  if (Array.isArray(tree)) {
+    for (let i = 0; i < tree.length; i++) {
+      const found = findUnredactedSecret(tree[i], `${pointer}/${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!tree || typeof tree !== 'object') return undefined;
+  for (const [key, value] of Object.entries(tree as Record<string, unknown>)) {
+    const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (secretKeyPattern.test(key) && value !== null && typeof value !== 'object') return child;
+    const found = findUnredactedSecret(value, child);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -39,17 +39,24 @@ export function toPolicyEvalError(thrown: unknown, entrypoint: string): LlmcmErr
       },
     );
   }
+  // Runtime errors carry the Rego location: `policies/x.rego:12:1: var assignment conflict`.
+  const located = /^(\S+\.rego):(\d+)(?::(\d+))?: (.*)$/.exec(text);
   if (/var assignment conflict|conflict|multiple outputs/i.test(text)) {
-    return new LlmcmError(`policy ${entrypoint} failed: ${text}`, {
+    return new LlmcmError(`policy ${entrypoint} failed: ${located?.[4] ?? text}`, {
       code: 'POLICY_EVAL_CONFLICT',
       kind: 'config',
+      file: located?.[1],
+      line: located ? Number(located[2]) : undefined,
+      column: located?.[3] ? Number(located[3]) : undefined,
       hint: 'a complete rule or function produced two different values for this input; make its bodies exclusive',
       cause: thrown,
     });
   }
-  return new LlmcmError(`policy ${entrypoint} failed in the wasm runtime: ${text}`, {
+  return new LlmcmError(`policy ${entrypoint} failed in the wasm runtime: ${located?.[4] ?? text}`, {
     code: 'POLICY_EVAL_FAILED',
     kind: 'config',
+    file: located?.[1],
+    line: located ? Number(located[2]) : undefined,
     hint: 'run `llmcm policy eval --input FILE` and `opa eval` on the same input to compare',
     cause: thrown,
   });

@@ -75,7 +75,14 @@ flag_enabled(f) if f == true
 
 flag_enabled(f) if f.enabled == true
 
-debug_flag(name, _) if regex.match(lib.setting("debug_flag_pattern"), name)
+# A flag name is debug-like when one of its words (split at - _ .) is in data.naming.debug_flag_words.
+# String builtins, not regex.match: the wasm runtime compiles a regex on every call.
+flag_words(name) := split(replace(replace(lower(name), "-", "_"), ".", "_"), "_")
+
+debug_flag(name, _) if {
+	some word in flag_words(name)
+	word in data.naming.debug_flag_words
+}
 
 debug_flag(_, f) if f.experimental == true
 
@@ -99,9 +106,15 @@ pinned(version) if {
 	version == floor(version)
 }
 
+# An exact version string: `3`, `1.2.3` or `v1.2.3` (digits only; no range, tag or wildcard).
 pinned(version) if {
 	is_string(version)
-	regex.match(lib.setting("pinned_version_pattern"), version)
+	parts := split(trim_prefix(version, "v"), ".")
+	count(parts) in {1, 3}
+	every part in parts {
+		part != ""
+		trim(part, "0123456789") == ""
+	}
 }
 
 violation contains v if {

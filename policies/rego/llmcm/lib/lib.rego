@@ -112,9 +112,3 @@ expired_exemption_warnings contains w if {
 		"details": {"exemption": e.id, "owner": e.owner, "reason": e.reason, "expires": e.expires},
 	}
 }
-
-# A top-level setting of the policy data (patterns), or a pattern that matches nothing.
-setting(name) := s if {
-	s := data.patterns[name]
-	is_string(s)
-} else := "[^\\s\\S]"
