@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openStore } from '../../../src/stores/registry.js';
 import { serverTools, testStoreEnv, useServer } from '../../support/servers.js';
 import { startFaultProxy } from '../../support/servers-fault-proxy.js';
