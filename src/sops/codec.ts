@@ -72,8 +72,8 @@ export function readSopsMetadata(text: string, format: SopsFormat, file?: string
 }
 
 /** True when the text carries a `sops` metadata block. */
-export function hasSopsMetadata(text: string, format: SopsFormat): boolean {
-  return parseSopsText(text, format).metadataRaw !== undefined;
+export function hasSopsMetadata(text: string, format: SopsFormat, file?: string): boolean {
+  return parseSopsText(text, format, file).metadataRaw !== undefined;
 }
 
 /** Recovers the 32-byte data key from the key groups (Shamir when there are several). */

@@ -1,0 +1,48 @@
+import { booleanOption, type CommandSpec, listOption, stringOption } from '../command.js';
+
+/** `llmcm encrypt`: sops-compatible encryption of a YAML, JSON or dotenv file. */
+export const encryptCommand: CommandSpec = {
+  name: 'encrypt',
+  summary: 'encrypt a YAML/JSON/dotenv file with sops-compatible age encryption',
+  usage: 'encrypt FILE [-i|--in-place] [--output F] [--input-type yaml|json|dotenv] [--age RECIPIENT]',
+  details: `Recipients come from --age, SOPS_AGE_RECIPIENTS, or the first matching creation rule of the
+.sops.yaml found from the FILE's directory upward. The file's layout (comments, order, style) is kept.`,
+  options: {
+    'in-place': { type: 'boolean', short: 'i', description: 'replace FILE (atomic write)' },
+    output: { type: 'string', description: 'write to this file instead of stdout', valueName: 'F' },
+    'input-type': {
+      type: 'string',
+      description: 'yaml, json or dotenv (default: from the name)',
+      valueName: 'T',
+    },
+    age: {
+      type: 'string',
+      multiple: true,
+      description: 'age recipient (repeatable, or comma-separated)',
+      valueName: 'R',
+    },
+  },
+  minArgs: 1,
+  maxArgs: 1,
+  async run(context) {
+    const { encryptText, formatFromPath, readText, settingsFor } = await import('../../sops/index.js');
+    const { parseFormatOption, resolveArg, writeResult } = await import('../../sops/file-ops.js');
+    const file = resolveArg(context.cwd, context.positionals[0]!);
+    const format = parseFormatOption(stringOption(context, 'input-type')) ?? formatFromPath(file);
+    const recipients = listOption(context, 'age').flatMap((r) =>
+      r
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    const settings = settingsFor(file, { recipients, env: context.env });
+    const out = await encryptText(readText(file), { ...settings, file: context.positionals[0]!, format });
+    writeResult(out, {
+      file,
+      inPlace: booleanOption(context, 'in-place'),
+      output: stringOption(context, 'output') && resolveArg(context.cwd, stringOption(context, 'output')!),
+      stdout: context.stdout,
+    });
+    return 0;
+  },
+};

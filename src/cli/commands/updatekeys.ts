@@ -1,0 +1,81 @@
+import { booleanOption, type CommandSpec } from '../command.js';
+
+/** `llmcm updatekeys`: re-wrap data keys for the recipients of the matching rules, a whole tree at once. */
+export const updatekeysCommand: CommandSpec = {
+  name: 'updatekeys',
+  summary: 're-wrap the data key of sops files for their .sops.yaml rule recipients (files or whole trees)',
+  usage: 'updatekeys FILE...|DIR... [--dry-run]',
+  details: `For each sops file (directories are walked; non-sops files are skipped), the first matching
+creation rule of the nearest .sops.yaml decides the recipients. The data key is re-wrapped for them;
+encrypted values are not touched, so the diff is confined to the sops block.`,
+  options: {
+    'dry-run': { type: 'boolean', description: 'report what would change without writing' },
+  },
+  minArgs: 1,
+  async run(context) {
+    const sops = await import('../../sops/index.js');
+    const ops = await import('../../sops/file-ops.js');
+    const { relative } = await import('node:path');
+    const identities = await sops.loadAgeIdentities(context.env);
+    const files = ops.expandFileArguments(context.positionals.map((p) => ops.resolveArg(context.cwd, p)));
+    const dryRun = booleanOption(context, 'dry-run');
+    let updated = 0;
+    for (const file of files) {
+      const shown = relative(context.cwd, file) || file;
+      const format = sops.formatFromPath(file);
+      const text = sops.readText(file);
+      let meta: ReturnType<typeof sops.readSopsMetadata>;
+      try {
+        meta = sops.readSopsMetadata(text, format, shown);
+      } catch (error) {
+        if (context.positionals.includes(file)) throw error;
+        continue; // a non-sops file met while walking a directory
+      }
+      if (!meta) {
+        if (files.length === 1)
+          throw new (await import('../../core/errors.js')).LlmcmError(
+            'sops metadata not found: this file is not encrypted',
+            { code: 'SOPS_NO_METADATA', kind: 'input', file: shown },
+          );
+        continue;
+      }
+      const rule = sops.findCreationRule(file);
+      if (!rule) {
+        context.stderr.write(`llmcm: ${shown}: no creation rule matches; skipped\n`);
+        continue;
+      }
+      const current = sops.recipientGroupsOf(meta);
+      const wanted = rule.keyGroups.filter((g) => g.length > 0);
+      const same =
+        JSON.stringify(current.map((g) => [...g].sort())) ===
+          JSON.stringify(wanted.map((g) => [...g].sort())) &&
+        (wanted.length <= 1 ||
+          (meta.shamirThreshold ?? wanted.length) === (rule.shamirThreshold ?? wanted.length));
+      if (same) {
+        context.stdout.write(`${shown}: already up to date\n`);
+        continue;
+      }
+      const before = new Set(current.flat());
+      const after = new Set(wanted.flat());
+      const added = [...after].filter((r) => !before.has(r));
+      const removed = [...before].filter((r) => !after.has(r));
+      const change =
+        [...added.map((r) => `+${r}`), ...removed.map((r) => `-${r}`)].join(' ') || 'key groups changed';
+      if (dryRun) {
+        context.stdout.write(`${shown}: would update (${change})\n`);
+        continue;
+      }
+      const out = await sops.rewrapText(text, {
+        file: shown,
+        format,
+        identities,
+        settings: { keyGroups: wanted, shamirThreshold: rule.shamirThreshold },
+      });
+      ops.writeResult(out, { file, inPlace: true, stdout: context.stdout });
+      updated++;
+      context.stdout.write(`${shown}: updated (${change})\n`);
+    }
+    context.stderr.write(`llmcm: ${updated} file(s) updated\n`);
+    return 0;
+  },
+};
