@@ -1,0 +1,743 @@
+/**
+ * Go RE2 (regexp/syntax, Perl flags) → JavaScript RegExp translation.
+ *
+ * gitleaks configs are written in Go's dialect. About half of real-world patterns either do not
+ * compile as JS (`(?i)` mid-pattern, `(?i:…)`, `\z`, `(?P<n>…)`) or compile but mean something else
+ * (`[[:alnum:]]`, `[^]]`, `\s`, `.` around `\r`). We parse the Go syntax into a small tree and emit
+ * an equivalent JS pattern with the `u` flag, never the `i`/`s`/`m` flags: case folding, dot and
+ * line anchors are resolved per node, so flags that change mid-pattern keep Go's meaning.
+ * See https://pkg.go.dev/regexp/syntax for the dialect being reproduced.
+ */
+
+/** A pattern that is not valid Go RE2, or that has no JS equivalent. */
+export class RegexTranslationError extends Error {
+  readonly pattern: string;
+  readonly offset: number;
+  constructor(message: string, pattern: string, offset: number) {
+    super(message);
+    this.name = 'RegexTranslationError';
+    this.pattern = pattern;
+    this.offset = offset;
+  }
+}
+
+type Range = [number, number];
+
+type Node =
+  | { t: 'lit'; cp: number; fold: boolean }
+  | { t: 'class'; negated: boolean; ranges: Range[]; props: string[] }
+  | { t: 'assert'; js: string }
+  | { t: 'group'; capture: boolean; body: Node }
+  | { t: 'alt'; alts: Node[] }
+  | { t: 'concat'; items: Node[] }
+  | { t: 'repeat'; min: number; max: number; greedy: boolean; body: Node }
+  | { t: 'empty' };
+
+interface Flags {
+  i: boolean;
+  m: boolean;
+  s: boolean;
+  U: boolean;
+}
+
+const MAX_RUNE = 0x10ffff;
+const MAX_REPEAT = 1000;
+
+const perlClasses: Record<string, Range[]> = {
+  d: [[0x30, 0x39]],
+  s: [
+    [0x09, 0x0a],
+    [0x0c, 0x0d],
+    [0x20, 0x20],
+  ],
+  w: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
+};
+
+const posixClasses: Record<string, Range[]> = {
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  ascii: [[0x00, 0x7f]],
+  blank: [
+    [0x09, 0x09],
+    [0x20, 0x20],
+  ],
+  cntrl: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
+  digit: [[0x30, 0x39]],
+  graph: [[0x21, 0x7e]],
+  lower: [[0x61, 0x7a]],
+  print: [[0x20, 0x7e]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+  ],
+  upper: [[0x41, 0x5a]],
+  word: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
+};
+
+const unicodeCategories = new Set([
+  'C',
+  'Cc',
+  'Cf',
+  'Co',
+  'Cs',
+  'L',
+  'Ll',
+  'Lm',
+  'Lo',
+  'Lt',
+  'Lu',
+  'M',
+  'Mc',
+  'Me',
+  'Mn',
+  'N',
+  'Nd',
+  'Nl',
+  'No',
+  'P',
+  'Pc',
+  'Pd',
+  'Pe',
+  'Pf',
+  'Pi',
+  'Po',
+  'Ps',
+  'S',
+  'Sc',
+  'Sk',
+  'Sm',
+  'So',
+  'Z',
+  'Zl',
+  'Zp',
+  'Zs',
+]);
+
+/** Simple case folding orbit of a code point, as Go's unicode.SimpleFold walks it. */
+export function foldOrbit(cp: number): number[] {
+  const out = new Set<number>([cp]);
+  if (cp < 0x80) {
+    if (cp >= 0x41 && cp <= 0x5a) out.add(cp + 0x20);
+    else if (cp >= 0x61 && cp <= 0x7a) out.add(cp - 0x20);
+  } else {
+    const s = String.fromCodePoint(cp);
+    for (const v of [s.toLowerCase(), s.toUpperCase()]) {
+      const c = v.codePointAt(0)!;
+      if (v.length === String.fromCodePoint(c).length) out.add(c);
+    }
+  }
+  // The two non-ASCII members of ASCII orbits (Kelvin sign and long s) fold like Go does.
+  for (const c of [...out]) {
+    if (c === 0x6b || c === 0x4b || c === 0x212a) {
+      out.add(0x6b).add(0x4b).add(0x212a);
+    } else if (c === 0x73 || c === 0x53 || c === 0x17f) {
+      out.add(0x73).add(0x53).add(0x17f);
+    }
+  }
+  return [...out];
+}
+
+function normalizeRanges(ranges: Range[]): Range[] {
+  const sorted = ranges.map((r) => [r[0], r[1]] as Range).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push(r);
+  }
+  return out;
+}
+
+function negateRanges(ranges: Range[]): Range[] {
+  const out: Range[] = [];
+  let next = 0;
+  for (const [lo, hi] of normalizeRanges(ranges)) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = hi + 1;
+  }
+  if (next <= MAX_RUNE) out.push([next, MAX_RUNE]);
+  return out;
+}
+
+/** Case folding applies to letters only; beyond this code point no scripts have case pairs. */
+const FOLD_SCAN_LIMIT = 0x1e943;
+
+function foldRanges(ranges: Range[]): Range[] {
+  const out: Range[] = [...ranges];
+  for (const [lo, hi] of ranges) {
+    const top = Math.min(hi, FOLD_SCAN_LIMIT);
+    for (let cp = lo; cp <= top; cp++) {
+      // Fast path for ASCII: only letters (and k/s for their non-ASCII partners) fold.
+      if (cp < 0x80 && !((cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a))) continue;
+      for (const f of foldOrbit(cp)) if (f !== cp) out.push([f, f]);
+    }
+  }
+  return normalizeRanges(out);
+}
+
+class Parser {
+  private pos = 0;
+  private captures = 0;
+  readonly names: (string | undefined)[] = [];
+
+  constructor(private readonly src: string) {}
+
+  fail(message: string, at = this.pos): never {
+    throw new RegexTranslationError(`${message} at offset ${at}`, this.src, at);
+  }
+
+  parse(): { node: Node; captures: number } {
+    const node = this.parseAlternation({ i: false, m: false, s: false, U: false }, 0);
+    if (this.pos < this.src.length) this.fail('unexpected )');
+    return { node, captures: this.captures };
+  }
+
+  private peek(): string | undefined {
+    return this.src[this.pos];
+  }
+
+  /** Reads one code point (patterns may contain astral characters). */
+  private nextRune(): number {
+    const cp = this.src.codePointAt(this.pos);
+    if (cp === undefined) this.fail('unexpected end of pattern');
+    this.pos += cp > 0xffff ? 2 : 1;
+    return cp;
+  }
+
+  private parseAlternation(flagsIn: Flags, depth: number): Node {
+    const flags = { ...flagsIn };
+    const alts: Node[] = [];
+    let items: Node[] = [];
+    for (;;) {
+      const c = this.peek();
+      if (c === undefined || c === ')') break;
+      if (c === '|') {
+        this.pos++;
+        alts.push(concat(items));
+        items = [];
+        continue;
+      }
+      const atom = this.parseAtom(flags, depth);
+      if (atom === null) continue; // a flag group like (?i): changes flags only
+      items.push(this.parseRepeats(atom, flags));
+    }
+    alts.push(concat(items));
+    return alts.length === 1 ? alts[0]! : { t: 'alt', alts };
+  }
+
+  private parseRepeats(atomIn: Node, flags: Flags): Node {
+    let atom = atomIn;
+    let repeated = false;
+    for (;;) {
+      const start = this.pos;
+      const c = this.peek();
+      let min: number;
+      let max: number;
+      if (c === '*') {
+        min = 0;
+        max = -1;
+        this.pos++;
+      } else if (c === '+') {
+        min = 1;
+        max = -1;
+        this.pos++;
+      } else if (c === '?') {
+        min = 0;
+        max = 1;
+        this.pos++;
+      } else if (c === '{') {
+        const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos));
+        if (!m) return atom; // Go treats a `{` that is not a repetition as a literal
+        min = Number(m[1]);
+        max = m[2] === undefined ? min : m[3] === '' ? -1 : Number(m[3]);
+        if (min > MAX_REPEAT || max > MAX_REPEAT || (max !== -1 && max < min)) {
+          this.fail(`invalid repeat count ${m[0]}`, start);
+        }
+        this.pos += m[0].length;
+      } else {
+        return atom;
+      }
+      if (repeated) this.fail(`invalid nested repetition operator ${this.src.slice(start, this.pos)}`, start);
+      let greedy = true;
+      if (this.peek() === '?') {
+        this.pos++;
+        greedy = false;
+      }
+      if (flags.U) greedy = !greedy;
+      if (atom.t === 'empty') this.fail('missing argument to repetition operator', start);
+      atom = { t: 'repeat', min, max, greedy, body: atom };
+      repeated = true;
+    }
+  }
+
+  /** Returns null for a bare flag group, which only changes `flags` in place. */
+  private parseAtom(flags: Flags, depth: number): Node | null {
+    const start = this.pos;
+    const c = this.peek()!;
+    switch (c) {
+      case '(':
+        return this.parseGroup(flags, depth);
+      case '[':
+        return this.parseClass(flags);
+      case '.':
+        this.pos++;
+        return flags.s
+          ? { t: 'class', negated: false, ranges: [[0, MAX_RUNE]], props: [] }
+          : { t: 'class', negated: true, ranges: [[0x0a, 0x0a]], props: [] };
+      case '^':
+        this.pos++;
+        return { t: 'assert', js: flags.m ? '(?<![^\\n])' : '^' };
+      case '$':
+        this.pos++;
+        return { t: 'assert', js: flags.m ? '(?![^\\n])' : '$' };
+      case '*':
+      case '+':
+      case '?':
+        this.fail(`missing argument to repetition operator ${c}`, start);
+        break;
+      case '\\':
+        return this.parseEscapeAtom(flags);
+      default: {
+        const cp = this.nextRune();
+        return { t: 'lit', cp, fold: flags.i };
+      }
+    }
+  }
+
+  private parseGroup(flags: Flags, depth: number): Node | null {
+    const start = this.pos;
+    this.pos++; // (
+    let capture = true;
+    let groupFlags = flags;
+    if (this.src.startsWith('?P<', this.pos) || this.src.startsWith('?<', this.pos)) {
+      const open = this.src.indexOf('<', this.pos);
+      const close = this.src.indexOf('>', open);
+      if (close < 0) this.fail('invalid named capture', start);
+      const name = this.src.slice(open + 1, close);
+      if (!/^[A-Za-z0-9_]+$/.test(name)) this.fail(`invalid named capture ${name}`, start);
+      if (this.names.includes(name)) this.fail(`duplicate capture group name ${name}`, start);
+      this.pos = close + 1;
+      this.captures++;
+      this.names[this.captures] = name;
+    } else if (this.peek() === '?') {
+      // Flag group: (?flags) or (?flags:re)
+      const m = /^\?([imsU]*)(?:-([imsU]*))?([:)])/.exec(this.src.slice(this.pos));
+      if (!m) this.fail(`invalid or unsupported Perl syntax ${this.src.slice(start, start + 4)}`, start);
+      if (m[2] === '' || (m[1] === '' && m[2] === undefined && m[3] === ')')) {
+        this.fail(`invalid or unsupported Perl syntax ${m[0]}`, start);
+      }
+      const next = { ...flags };
+      for (const f of m[1]!) next[f as keyof Flags] = true;
+      for (const f of m[2] ?? '') next[f as keyof Flags] = false;
+      this.pos += m[0].length;
+      if (m[3] === ')') {
+        // Applies to the rest of the enclosing group.
+        Object.assign(flags, next);
+        return null;
+      }
+      capture = false;
+      groupFlags = next;
+    } else {
+      this.captures++;
+    }
+    const body = this.parseAlternation(groupFlags, depth + 1);
+    if (this.peek() !== ')') this.fail('missing closing )', start);
+    this.pos++;
+    return { t: 'group', capture, body };
+  }
+
+  private parseEscapeAtom(flags: Flags): Node {
+    const start = this.pos;
+    const c = this.src[this.pos + 1];
+    if (c === undefined) this.fail('trailing backslash at end of expression', start);
+    switch (c) {
+      case 'A':
+        this.pos += 2;
+        return { t: 'assert', js: '^' };
+      case 'z':
+        this.pos += 2;
+        return { t: 'assert', js: '$' };
+      case 'b':
+        this.pos += 2;
+        return { t: 'assert', js: '\\b' };
+      case 'B':
+        this.pos += 2;
+        return { t: 'assert', js: '\\B' };
+      case 'Q': {
+        this.pos += 2;
+        let end = this.src.indexOf('\\E', this.pos);
+        if (end < 0) end = this.src.length;
+        const text = this.src.slice(this.pos, end);
+        this.pos = Math.min(this.src.length, end + 2);
+        const items: Node[] = [...text].map((ch) => ({ t: 'lit', cp: ch.codePointAt(0)!, fold: flags.i }));
+        // `\Qab\E*` repeats only the last character, as in Go.
+        if (items.length === 0) return { t: 'empty' };
+        if (items.length === 1) return items[0]!;
+        const last = items.pop()!;
+        const repeated = this.parseRepeats(last, flags);
+        return { t: 'concat', items: [...items, repeated] };
+      }
+      case 'C':
+        this.fail('\\C (any byte) has no JavaScript equivalent', start);
+        break;
+      case 'd':
+      case 'D':
+      case 's':
+      case 'S':
+      case 'w':
+      case 'W':
+      case 'p':
+      case 'P': {
+        const cls = this.parseClassEscape(flags);
+        return { t: 'class', negated: cls.negated, ranges: cls.ranges, props: cls.props };
+      }
+    }
+    const cp = this.parseCharEscape();
+    return { t: 'lit', cp, fold: flags.i };
+  }
+
+  /** A single-character escape (shared by atoms and classes). */
+  private parseCharEscape(): number {
+    const start = this.pos;
+    this.pos++; // backslash
+    const c = this.src[this.pos];
+    if (c === undefined) this.fail('trailing backslash at end of expression', start);
+    this.pos++;
+    switch (c) {
+      case 'a':
+        return 0x07;
+      case 'f':
+        return 0x0c;
+      case 't':
+        return 0x09;
+      case 'n':
+        return 0x0a;
+      case 'r':
+        return 0x0d;
+      case 'v':
+        return 0x0b;
+      case 'x': {
+        if (this.peek() === '{') {
+          const close = this.src.indexOf('}', this.pos);
+          const hex = this.src.slice(this.pos + 1, close);
+          if (close < 0 || !/^[0-9A-Fa-f]+$/.test(hex)) this.fail('invalid escape sequence \\x{', start);
+          const v = Number.parseInt(hex, 16);
+          if (v > MAX_RUNE) this.fail('invalid escape sequence (rune out of range)', start);
+          this.pos = close + 1;
+          return v;
+        }
+        const hex = this.src.slice(this.pos, this.pos + 2);
+        if (!/^[0-9A-Fa-f]{2}$/.test(hex)) this.fail('invalid escape sequence \\x', start);
+        this.pos += 2;
+        return Number.parseInt(hex, 16);
+      }
+    }
+    if (c >= '0' && c <= '7') {
+      // \1-\7 alone are backreferences (unsupported in RE2); \0 and \1x.. are octal.
+      const next = this.src[this.pos];
+      if (c !== '0' && (next === undefined || next < '0' || next > '7')) {
+        this.fail(`invalid escape sequence \\${c} (backreferences are not supported)`, start);
+      }
+      let digits = c;
+      while (digits.length < 3 && this.src[this.pos] !== undefined && /[0-7]/.test(this.src[this.pos]!)) {
+        digits += this.src[this.pos];
+        this.pos++;
+      }
+      return Number.parseInt(digits, 8);
+    }
+    const code = c.codePointAt(0)!;
+    if (code < 0x80 && !/[A-Za-z0-9]/.test(c)) return code;
+    this.fail(`invalid escape sequence \\${c}`, start);
+  }
+
+  /** \d \s \w (and negations) and \p{..}: ranges, or a JS property escape. */
+  private parseClassEscape(flags: Flags): { negated: boolean; ranges: Range[]; props: string[] } {
+    const start = this.pos;
+    const c = this.src[this.pos + 1]!;
+    this.pos += 2;
+    const lower = c.toLowerCase();
+    if (lower === 'd' || lower === 's' || lower === 'w') {
+      let ranges = perlClasses[lower]!;
+      if (flags.i) ranges = foldRanges(ranges);
+      return { negated: c !== lower, ranges, props: [] };
+    }
+    // \pN, \p{Name}, \p{^Name}, \PN
+    let name: string;
+    if (this.peek() === '{') {
+      const close = this.src.indexOf('}', this.pos);
+      if (close < 0) this.fail('invalid character class range \\p{', start);
+      name = this.src.slice(this.pos + 1, close);
+      this.pos = close + 1;
+    } else {
+      const n = this.peek();
+      if (n === undefined) this.fail('invalid character class range \\p', start);
+      name = n;
+      this.pos++;
+    }
+    let negated = c === 'P';
+    if (name.startsWith('^')) {
+      negated = !negated;
+      name = name.slice(1);
+    }
+    if (name === 'Any') return { negated, ranges: [[0, MAX_RUNE]], props: [] };
+    const js = unicodeCategories.has(name) ? `\\p{${name}}` : `\\p{Script=${name}}`;
+    try {
+      new RegExp(js, 'u');
+    } catch {
+      this.fail(`invalid character class range \\p{${name}}`, start);
+    }
+    return { negated, ranges: [], props: [js] };
+  }
+
+  private parseClass(flags: Flags): Node {
+    const start = this.pos;
+    this.pos++; // [
+    let negated = false;
+    if (this.peek() === '^') {
+      negated = true;
+      this.pos++;
+    }
+    let ranges: Range[] = [];
+    const props: string[] = [];
+    let first = true;
+    for (;;) {
+      const c = this.peek();
+      if (c === undefined) this.fail('missing closing ]', start);
+      if (c === ']' && !first) break;
+      first = false;
+      // POSIX class [:name:] / [:^name:]
+      if (c === '[' && this.src[this.pos + 1] === ':') {
+        const m = /^\[:(\^?)([a-z]+):\]/.exec(this.src.slice(this.pos));
+        if (m) {
+          const cls = posixClasses[m[2]!];
+          if (!cls) this.fail(`invalid character class range ${m[0]}`, this.pos);
+          let r = flags.i ? foldRanges(cls) : cls;
+          if (m[1] === '^') r = negateRanges(r);
+          ranges.push(...r);
+          this.pos += m[0].length;
+          continue;
+        }
+      }
+      if (c === '\\') {
+        const n = this.src[this.pos + 1];
+        if (n !== undefined && 'dDsSwWpP'.includes(n)) {
+          const cls = this.parseClassEscape(flags);
+          if (cls.props.length > 0) {
+            // A negated property inside a class: \P{x} / \p{^x}
+            for (const p of cls.props) props.push(cls.negated ? p.replace('\\p', '\\P') : p);
+          } else {
+            ranges.push(...(cls.negated ? negateRanges(cls.ranges) : cls.ranges));
+          }
+          continue;
+        }
+      }
+      const lo = this.parseClassChar();
+      let hi = lo;
+      if (this.peek() === '-' && this.src[this.pos + 1] !== ']' && this.src[this.pos + 1] !== undefined) {
+        this.pos++;
+        hi = this.parseClassChar();
+        if (hi < lo) this.fail('invalid character class range', start);
+      }
+      ranges.push([lo, hi]);
+    }
+    this.pos++; // ]
+    ranges = normalizeRanges(ranges);
+    if (flags.i) ranges = foldRanges(ranges);
+    return { t: 'class', negated, ranges, props };
+  }
+
+  private parseClassChar(): number {
+    if (this.peek() === '\\') return this.parseCharEscape();
+    return this.nextRune();
+  }
+}
+
+function concat(items: Node[]): Node {
+  if (items.length === 0) return { t: 'empty' };
+  if (items.length === 1) return items[0]!;
+  return { t: 'concat', items };
+}
+
+function emitCodePoint(cp: number): string {
+  if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a)) {
+    return String.fromCharCode(cp);
+  }
+  return `\\u{${cp.toString(16)}}`;
+}
+
+function emitRanges(ranges: Range[]): string {
+  let out = '';
+  for (const [lo, hi] of ranges) {
+    out += lo === hi ? emitCodePoint(lo) : `${emitCodePoint(lo)}-${emitCodePoint(hi)}`;
+  }
+  return out;
+}
+
+function emitClass(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
+  let negated = negatedIn;
+  let ranges = normalizeRanges(rangesIn);
+  if (props.length === 0) {
+    // Prefer the shorter of a class and its complement: [^\n] rather than 2 big ranges.
+    const last = ranges[ranges.length - 1];
+    if (ranges.length > 0 && ranges[0]![0] === 0 && last![1] === MAX_RUNE) {
+      ranges = negateRanges(ranges);
+      negated = !negated;
+    }
+    if (!negated && ranges.length === 0) return '[]';
+    if (negated && ranges.length === 0) return '[\\s\\S]';
+  }
+  return `[${negated ? '^' : ''}${emitRanges(ranges)}${props.join('')}]`;
+}
+
+function isAtomic(node: Node): boolean {
+  return node.t === 'lit' || node.t === 'class' || (node.t === 'group' && node.capture);
+}
+
+function emit(node: Node): string {
+  switch (node.t) {
+    case 'empty':
+      return '';
+    case 'lit': {
+      if (node.fold) {
+        const orbit = foldOrbit(node.cp);
+        if (orbit.length > 1)
+          return emitClass(
+            false,
+            orbit.map((c) => [c, c] as Range),
+            [],
+          );
+      }
+      return emitCodePoint(node.cp);
+    }
+    case 'class':
+      return emitClass(node.negated, node.ranges, node.props);
+    case 'assert':
+      return node.js;
+    case 'group':
+      return node.capture ? `(${emit(node.body)})` : `(?:${emit(node.body)})`;
+    case 'alt':
+      return node.alts.map(emit).join('|');
+    case 'concat':
+      return node.items.map((n) => (n.t === 'alt' ? `(?:${emit(n)})` : emit(n))).join('');
+    case 'repeat': {
+      const body = emit(node.body);
+      const atom = isAtomic(node.body) ? body : `(?:${body})`;
+      let q: string;
+      if (node.min === 0 && node.max === -1) q = '*';
+      else if (node.min === 1 && node.max === -1) q = '+';
+      else if (node.min === 0 && node.max === 1) q = '?';
+      else if (node.max === -1) q = `{${node.min},}`;
+      else if (node.min === node.max) q = `{${node.min}}`;
+      else q = `{${node.min},${node.max}}`;
+      return `${atom}${q}${node.greedy ? '' : '?'}`;
+    }
+  }
+}
+
+/** The result of translating one Go pattern. */
+export interface TranslatedRegex {
+  /** The JS source (use with the `u` flag, plus `g`/`y` as needed). */
+  source: string;
+  /** Number of capture groups (Go's NumSubexp). */
+  groups: number;
+  /** Names of capture groups by index (Go's SubexpNames). */
+  names: (string | undefined)[];
+}
+
+/**
+ * Translates a Go RE2 pattern to JS RegExp source with identical matches. Throws
+ * RegexTranslationError when the pattern is not valid RE2 or has no JS equivalent; callers report
+ * it with the rule id, never drop the rule.
+ */
+export function translateGoRegex(pattern: string): TranslatedRegex {
+  const parser = new Parser(pattern);
+  const { node, captures } = parser.parse();
+  const source = emit(node);
+  try {
+    new RegExp(source, 'u');
+  } catch (error) {
+    throw new RegexTranslationError(`no JavaScript equivalent (${(error as Error).message})`, pattern, 0);
+  }
+  return { source, groups: captures, names: parser.names };
+}
+
+/** Compiles a Go pattern to a global, unicode JS RegExp. */
+export function compileGoRegex(pattern: string): RegExp & { groupCount: number } {
+  const t = translateGoRegex(pattern);
+  const re = new RegExp(t.source, 'gu') as RegExp & { groupCount: number };
+  re.groupCount = t.groups;
+  return re;
+}
+
+/**
+ * All non-overlapping matches as [start, end] UTF-16 offsets, with Go's FindAll rules: an empty
+ * match right after the previous match is dropped (JS would report it).
+ */
+export function findAllIndex(re: RegExp, text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let pos = 0;
+  let prevEnd = -1;
+  while (pos <= text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) break;
+    const start = m.index;
+    const end = start + m[0].length;
+    let accept = true;
+    if (end === pos) {
+      if (start === prevEnd) accept = false;
+      const code = text.charCodeAt(pos);
+      pos += code >= 0xd800 && code <= 0xdbff && pos + 1 < text.length ? 2 : 1;
+    } else {
+      pos = end;
+    }
+    prevEnd = end;
+    if (accept) out.push([start, end]);
+  }
+  return out;
+}
+
+/** Go's FindStringSubmatch: the leftmost match with its groups ('' for unmatched groups). */
+export function findSubmatch(re: RegExp, text: string): string[] | null {
+  re.lastIndex = 0;
+  const m = re.exec(text);
+  if (!m) return null;
+  return Array.from(m, (g) => g ?? '');
+}
+
+/** Go's MatchString. */
+export function matchesGo(re: RegExp, text: string): boolean {
+  re.lastIndex = 0;
+  return re.test(text);
+}

@@ -1,0 +1,546 @@
+import * as fs from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import git from 'isomorphic-git';
+import { LlmcmError } from '../core/errors.js';
+import { type BaselineEntry, isInBaseline } from './baseline.js';
+import type { ScanConfig } from './config/types.js';
+import {
+  Detector,
+  type Fragment,
+  gitleaksFingerprint,
+  isFragmentAllowed,
+  type RawFinding,
+} from './detect/detector.js';
+import { type IgnoreList, isIgnored } from './ignore-file.js';
+import { matchesGo } from './re2/translate.js';
+import {
+  dropSopsNoise,
+  encryptedKeyPaths,
+  findDecryptedCopies,
+  findUnencryptedValues,
+  isSopsFile,
+  type SopsPolicy,
+} from './sops-aware.js';
+import { chunkContent } from './sources/chunk.js';
+import {
+  addedLines,
+  blobText,
+  type CommitInfo,
+  detectRenames,
+  diffTrees,
+  type GitCache,
+  listAllTips,
+  readBlobBytes,
+  resolveCommit,
+  walkCommits,
+} from './sources/git-source.js';
+
+/** What to scan. */
+export type ScanTarget =
+  | { kind: 'dir'; paths: string[] }
+  | { kind: 'staged' }
+  | { kind: 'range'; base: string; head: string }
+  | { kind: 'history' }
+  | { kind: 'stdin'; content: Uint8Array };
+
+export interface ScanOptions {
+  /** The working directory / repository root. Paths in findings are relative to it. */
+  root: string;
+  target: ScanTarget;
+  config: ScanConfig;
+  /** `.sops.yaml` rules; undefined disables the unencrypted-secret checks. */
+  sopsPolicy?: SopsPolicy;
+  /** Skip the SOPS awareness entirely (gitleaks parity mode). */
+  sopsAware?: boolean;
+  ignore?: IgnoreList;
+  baseline?: BaselineEntry[];
+  secretFingerprint?: (f: RawFinding) => string;
+  ignoreGitleaksAllow?: boolean;
+  ruleBudgetMs?: number;
+  /** Paths (as reported) never scanned: the config file and the baseline. */
+  skipPaths?: string[];
+}
+
+/** Something the user should know that is not a finding (a rule over budget, a skipped file). */
+export interface ScanWarning {
+  message: string;
+  file?: string;
+  ruleId?: string;
+}
+
+export interface ScanStats {
+  bytes: number;
+  files: number;
+  commits: number;
+  blobs: number;
+}
+
+export interface ScanResult {
+  findings: RawFinding[];
+  warnings: ScanWarning[];
+  stats: ScanStats;
+}
+
+const STRUCTURED = /\.(?:ya?ml|json|env)$|(?:^|\/)\.env(?:\.[^/]*)?$/i;
+const MAX_STRUCTURED_BYTES = 2_000_000;
+
+/** Runs one scan and returns findings (secrets in memory only), warnings and counters. */
+export async function runScan(options: ScanOptions): Promise<ScanResult> {
+  const warnings: ScanWarning[] = [];
+  const detector = new Detector(options.config, {
+    ignoreGitleaksAllow: options.ignoreGitleaksAllow,
+    ruleBudgetMs: options.ruleBudgetMs,
+    skipPaths: options.skipPaths,
+    onBudgetExceeded: (w) =>
+      warnings.push({
+        message: `rule ${w.ruleId} took ${w.elapsedMs} ms on ${w.file || 'stdin'}${w.commit ? ` @ ${w.commit.slice(0, 7)}` : ''}; skipped it for the rest of that file`,
+        file: w.file,
+        ruleId: w.ruleId,
+      }),
+  });
+  const stats: ScanStats = { bytes: 0, files: 0, commits: 0, blobs: 0 };
+  let findings: RawFinding[];
+  switch (options.target.kind) {
+    case 'dir':
+      findings = scanDirectory(options, detector, options.target.paths, stats, warnings);
+      break;
+    case 'stdin':
+      stats.bytes += options.target.content.length;
+      findings = chunkContent(options.target.content, '').flatMap((f) => detector.detect(f));
+      if (options.sopsAware !== false)
+        findings = dropSopsNoise(findings, Buffer.from(options.target.content).toString());
+      break;
+    case 'staged':
+      findings = await scanStaged(options, detector, stats);
+      break;
+    case 'range':
+    case 'history':
+      findings = await scanCommits(options, detector, stats);
+      break;
+  }
+  return { findings: postProcess(findings, options), warnings, stats };
+}
+
+function postProcess(findings: RawFinding[], options: ScanOptions): RawFinding[] {
+  const out: RawFinding[] = [];
+  for (const f of findings) {
+    f.fingerprint = gitleaksFingerprint(f);
+    if (options.ignore && isIgnored(options.ignore, f)) continue;
+    if (
+      options.baseline &&
+      options.secretFingerprint &&
+      isInBaseline(f, options.baseline, options.secretFingerprint)
+    ) {
+      continue;
+    }
+    out.push(f);
+  }
+  return out.sort(
+    (a, b) =>
+      cmp(a.file, b.file) ||
+      a.startLine - b.startLine ||
+      a.startColumn - b.startColumn ||
+      cmp(a.ruleId, b.ruleId) ||
+      cmp(a.commit, b.commit),
+  );
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Would gitleaks' dir walk skip this path (global allowlist paths, whatever their condition)? */
+function skipByGlobalPath(config: ScanConfig, path: string): boolean {
+  return config.allowlists.some((a) => a.paths !== undefined && matchesGo(a.paths, path));
+}
+
+interface FileEntry {
+  path: string;
+  abs: string;
+}
+
+/** Files under the given paths in gitleaks' `dir` order: lexical walk, no symlinks, no empty files. */
+export function listFiles(root: string, paths: string[], config: ScanConfig): FileEntry[] {
+  const out: FileEntry[] = [];
+  const visit = (display: string, abs: string): void => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(abs);
+    } catch {
+      throw new LlmcmError(`path '${display}' does not exist`, {
+        code: 'SCAN_PATH_MISSING',
+        kind: 'input',
+        hint: 'give existing files or folders to scan',
+      });
+    }
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      const name = posix.basename(display);
+      if (name === '.git') return;
+      if (display !== '.' && skipByGlobalPath(config, display)) return;
+      for (const entry of fs.readdirSync(abs).sort()) {
+        visit(display === '.' ? entry : `${display}/${entry}`, join(abs, entry));
+      }
+      return;
+    }
+    if (!st.isFile() || st.size === 0) return;
+    if (skipByGlobalPath(config, display)) return;
+    out.push({ path: display, abs });
+  };
+  for (const p of paths) {
+    const display = posix.normalize(p.split('\\').join('/')).replace(/\/$/, '') || '.';
+    visit(display, resolve(root, p));
+  }
+  return out;
+}
+
+function scanDirectory(
+  options: ScanOptions,
+  detector: Detector,
+  paths: string[],
+  stats: ScanStats,
+  warnings: ScanWarning[],
+): RawFinding[] {
+  const files = listFiles(options.root, paths.length > 0 ? paths : ['.'], options.config);
+  const findings: RawFinding[] = [];
+  const sopsAware = options.sopsAware !== false;
+  const encrypted = new Map<string, Set<string>>();
+  const plainStructured: { path: string; text: string }[] = [];
+  for (const file of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileSync(file.abs);
+    } catch (error) {
+      warnings.push({
+        message: `cannot read ${file.path} (${(error as NodeJS.ErrnoException).code})`,
+        file: file.path,
+      });
+      continue;
+    }
+    stats.files++;
+    stats.bytes += bytes.length;
+    const fragments = chunkContent(bytes, file.path);
+    let found = fragments.flatMap((f) => detector.detect(f));
+    if (!sopsAware || fragments.length === 0) {
+      findings.push(...found);
+      continue;
+    }
+    const text = fragments.length === 1 ? fragments[0]!.raw : Buffer.from(bytes).toString('utf8');
+    found = dropSopsNoise(found, text);
+    findings.push(...found);
+    findings.push(...sopsFindings(detector, file.path, text, options.sopsPolicy));
+    if (STRUCTURED.test(file.path) && bytes.length <= MAX_STRUCTURED_BYTES) {
+      if (isSopsFile(text)) {
+        const keys = encryptedKeyPaths(file.path, text);
+        if (keys) encrypted.set(file.path, keys);
+      } else {
+        plainStructured.push({ path: file.path, text });
+      }
+    }
+  }
+  if (sopsAware) {
+    for (const file of plainStructured) {
+      const already = new Set(findings.filter((f) => f.file === file.path).map((f) => f.startLine));
+      for (const f of findDecryptedCopies(file.path, file.text, encrypted)) {
+        if (!already.has(f.startLine) && !isFragmentAllowed(asFragment(f.file), detector.config.allowlists)) {
+          findings.push(f);
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+const asFragment = (filePath: string, commit = ''): Fragment => ({ raw: '', filePath, commit, startLine: 1 });
+
+/** unencrypted-secret findings for one file, minus what the global allowlist and gitleaks:allow exempt. */
+function sopsFindings(
+  detector: Detector,
+  path: string,
+  text: string,
+  policy: SopsPolicy | undefined,
+): RawFinding[] {
+  if (!policy || !STRUCTURED.test(path)) return [];
+  if (isFragmentAllowed(asFragment(path), detector.config.allowlists)) return [];
+  const lines = text.split('\n');
+  return findUnencryptedValues(path, text, policy).filter((f) => {
+    const line = lines[f.startLine - 1] ?? '';
+    f.line = line;
+    return !line.includes('gitleaks:allow');
+  });
+}
+
+interface BlobScan {
+  findings: RawFinding[];
+}
+
+/** Scans one blob once (per path when rules depend on paths); the memo is the history speed-up. */
+class BlobScanner {
+  private readonly memo = new Map<string, BlobScan>();
+  private readonly pathDependent: boolean;
+  readonly texts = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly detector: Detector,
+    private readonly options: ScanOptions,
+    private readonly cache: GitCache,
+    private readonly stats: ScanStats,
+  ) {
+    const c = options.config;
+    this.pathDependent = true;
+    // Rules and allowlists that look at paths make results path-specific; so do SOPS rules.
+    const anyPath =
+      [...c.rules.values()].some((r) => r.path || r.allowlists.some((a) => a.pathCount > 0)) ||
+      c.allowlists.some((a) => a.pathCount > 0) ||
+      options.sopsPolicy !== undefined;
+    this.pathDependent = anyPath;
+  }
+
+  async text(oid: string): Promise<string | undefined> {
+    if (this.texts.has(oid)) return this.texts.get(oid);
+    const bytes = await readBlobBytes(this.dir, oid, this.cache);
+    const text = blobText(bytes);
+    this.texts.set(oid, text);
+    return text;
+  }
+
+  async scan(oid: string, path: string): Promise<BlobScan> {
+    const key = this.pathDependent ? `${oid}\0${path}` : oid;
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const text = await this.text(oid);
+    let findings: RawFinding[] = [];
+    if (text !== undefined) {
+      this.stats.blobs++;
+      this.stats.bytes += Buffer.byteLength(text);
+      const fragments = chunkContent(Buffer.from(text, 'utf8'), path);
+      findings = fragments.flatMap((f) => this.detector.detect(f));
+      if (this.options.sopsAware !== false) {
+        findings = dropSopsNoise(findings, text);
+        findings.push(...sopsFindings(this.detector, path, text, this.options.sopsPolicy));
+      }
+    }
+    const result = { findings };
+    this.memo.set(key, result);
+    return result;
+  }
+}
+
+/** Commit-specific allowlists (the memo scanned with no commit): re-check them per commit. */
+function allowedForCommit(config: ScanConfig, f: RawFinding, commit: string): boolean {
+  const rule = config.rules.get(f.ruleId);
+  const lists = [...config.allowlists, ...(rule?.allowlists ?? [])].filter((a) => a.commits.size > 0);
+  if (lists.length === 0) return false;
+  const fragment: Fragment = { raw: '', filePath: f.file, commit, startLine: 1 };
+  if (isFragmentAllowed(fragment, lists)) return true;
+  for (const a of lists) {
+    if (a.condition !== 'AND' || !a.commits.has(commit.toLowerCase())) continue;
+    const target = a.regexTarget === 'match' ? f.match : a.regexTarget === 'line' ? f.line : f.secret;
+    const checks: boolean[] = [true];
+    if (a.pathCount > 0) checks.push(a.paths !== undefined && matchesGo(a.paths, f.file));
+    if (a.regexCount > 0)
+      checks.push(target !== '' && a.regexes !== undefined && matchesGo(a.regexes, target));
+    if (a.stopwords.length > 0) checks.push(a.stopwords.some((w) => f.secret.toLowerCase().includes(w)));
+    if (checks.every(Boolean)) return true;
+  }
+  return false;
+}
+
+/**
+ * Keeps the blob findings whose lines were all added by this change, inside one run of added
+ * lines (gitleaks scans each hunk's added lines as one fragment), with gitleaks' hunk-relative
+ * column quirk applied so fingerprints and baselines agree.
+ */
+function attribute(findings: RawFinding[], added: number[], info: CommitInfo | undefined): RawFinding[] {
+  if (added.length === 0) return [];
+  const runStart = new Map<number, number>();
+  let start = added[0]!;
+  for (let i = 0; i < added.length; i++) {
+    const line = added[i]!;
+    if (i > 0 && line !== added[i - 1]! + 1) start = line;
+    runStart.set(line, start);
+  }
+  const out: RawFinding[] = [];
+  for (const f of findings) {
+    if (f.startLine === 0) {
+      out.push(withCommit({ ...f }, info));
+      continue;
+    }
+    const runS = runStart.get(f.startLine);
+    if (runS === undefined || runStart.get(f.endLine) !== runS) continue;
+    const g = withCommit({ ...f, tags: [...f.tags] }, info);
+    if (f.startLine === runS && f.startLine > 1 && f.line.startsWith('\n')) {
+      g.startColumn -= 1;
+      if (f.endLine === f.startLine) g.endColumn -= 1;
+      g.line = f.line.slice(1);
+    }
+    out.push(g);
+  }
+  return out;
+}
+
+function withCommit(f: RawFinding, info: CommitInfo | undefined): RawFinding {
+  if (!info) return f;
+  f.commit = info.sha;
+  f.author = info.author;
+  f.email = info.email;
+  f.date = info.date;
+  f.message = info.message;
+  return f;
+}
+
+async function blobAtPath(
+  dir: string,
+  commit: string,
+  path: string,
+  cache: GitCache,
+): Promise<string | undefined> {
+  try {
+    const { oid } = await git.readBlob({ fs, dir, oid: commit, filepath: path, cache });
+    return oid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function scanCommits(
+  options: ScanOptions,
+  detector: Detector,
+  stats: ScanStats,
+): Promise<RawFinding[]> {
+  const dir = options.root;
+  const cache: GitCache = {};
+  let tips: string[];
+  let exclude: string[] = [];
+  if (options.target.kind === 'range') {
+    const head = await resolveCommit(dir, options.target.head, cache);
+    const base = await resolveCommit(dir, options.target.base, cache);
+    tips = [head];
+    exclude = [base];
+  } else {
+    tips = await listAllTips(dir, cache);
+  }
+  const commits = await walkCommits(dir, tips, exclude, cache);
+  const blobs = new BlobScanner(dir, detector, options, cache, stats);
+  const findings: RawFinding[] = [];
+  const emptyTree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  const trees = new Map<string, string>();
+  const treeOf = async (oid: string): Promise<string> => {
+    const known = trees.get(oid);
+    if (known) return known;
+    const { commit } = await git.readCommit({ fs, dir, oid, cache });
+    trees.set(oid, commit.tree);
+    return commit.tree;
+  };
+  for (const info of commits) {
+    stats.commits++;
+    trees.set(info.sha, info.tree);
+    const firstParentTree = info.parents[0] ? await treeOf(info.parents[0]) : emptyTree;
+    const raw = await diffTrees(dir, firstParentTree, info.tree, cache);
+    if (raw.length === 0) continue;
+    const changes = await detectRenames(raw, (oid) => blobs.text(oid));
+    for (const change of changes) {
+      if (isFragmentAllowed(asFragment(change.path, info.sha), options.config.allowlists)) continue;
+      const newText = await blobs.text(change.newOid);
+      if (newText === undefined) continue;
+      const oldText = change.oldOid ? await blobs.text(change.oldOid) : undefined;
+      if (change.oldOid && oldText === undefined) continue; // binary before: git shows no text diff
+      let added = addedLines(oldText, newText);
+      // A merge introduces only what none of its parents had (like git's combined diff).
+      for (const parent of info.parents.slice(1)) {
+        if (added.length === 0) break;
+        const other = await blobAtPath(dir, parent, change.path, cache);
+        if (other === change.newOid) {
+          added = [];
+          break;
+        }
+        const otherText = other ? await blobs.text(other) : undefined;
+        const keep = new Set(addedLines(otherText, newText));
+        added = added.filter((l) => keep.has(l));
+      }
+      if (added.length === 0) continue;
+      const scanned = await blobs.scan(change.newOid, change.path);
+      for (const f of attribute(scanned.findings, added, info)) {
+        if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
+      }
+    }
+  }
+  return findings;
+}
+
+async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanStats): Promise<RawFinding[]> {
+  const dir = options.root;
+  const cache: GitCache = {};
+  let headTree: string | undefined;
+  try {
+    const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+    headTree = (await git.readCommit({ fs, dir, oid: head, cache })).commit.tree;
+  } catch {
+    headTree = undefined; // unborn branch: everything staged is new
+  }
+  const raw: { path: string; oldOid: string | undefined; newOid: string | undefined }[] = [];
+  try {
+    const headEntries = new Map<string, string>();
+    if (headTree) {
+      await git.walk({
+        fs,
+        dir,
+        cache,
+        trees: [git.TREE({ ref: 'HEAD' })],
+        map: async (filepath, [entry]) => {
+          if (entry && (await entry.type()) === 'blob') headEntries.set(filepath, await entry.oid());
+          return true;
+        },
+      });
+    }
+    const staged = new Map<string, string>();
+    await git.walk({
+      fs,
+      dir,
+      cache,
+      trees: [git.STAGE()],
+      map: async (filepath, [entry]) => {
+        if (entry && (await entry.type()) === 'blob') staged.set(filepath, await entry.oid());
+        return true;
+      },
+    });
+    for (const [path, oid] of staged) {
+      const before = headEntries.get(path);
+      if (before !== oid) raw.push({ path, oldOid: before, newOid: oid });
+    }
+    for (const [path, oid] of headEntries)
+      if (!staged.has(path)) raw.push({ path, oldOid: oid, newOid: undefined });
+  } catch (error) {
+    if (error instanceof LlmcmError) throw error;
+    throw new LlmcmError(`cannot read the git index of ${dir}: ${(error as Error).message}`, {
+      code: 'SCAN_GIT',
+      kind: 'input',
+      hint: 'run the staged scan inside a git work tree',
+    });
+  }
+  const blobs = new BlobScanner(dir, detector, options, cache, stats);
+  const changes = await detectRenames(raw, (oid) => blobs.text(oid));
+  const findings: RawFinding[] = [];
+  const encrypted = new Map<string, Set<string>>();
+  const plain: { path: string; text: string }[] = [];
+  for (const change of changes) {
+    stats.files++;
+    const newText = await blobs.text(change.newOid);
+    if (newText === undefined) continue;
+    const oldText = change.oldOid ? await blobs.text(change.oldOid) : undefined;
+    const added = addedLines(oldText, newText);
+    if (added.length === 0) continue;
+    const scanned = await blobs.scan(change.newOid, change.path);
+    findings.push(...attribute(scanned.findings, added, undefined));
+    if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
+      const keys = encryptedKeyPaths(change.path, newText);
+      if (keys) encrypted.set(change.path, keys);
+      else if (!isSopsFile(newText)) plain.push({ path: change.path, text: newText });
+    }
+  }
+  for (const file of plain) {
+    const already = new Set(findings.filter((f) => f.file === file.path).map((f) => f.startLine));
+    for (const f of findDecryptedCopies(file.path, file.text, encrypted))
+      if (!already.has(f.startLine)) findings.push(f);
+  }
+  return findings;
+}

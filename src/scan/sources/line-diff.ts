@@ -1,0 +1,120 @@
+/** Splits text into lines the way git does for diffs: each line keeps its `\n` (the last may lack it). */
+export function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) {
+      if (start < text.length) lines.push(text.slice(start));
+      return lines;
+    }
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+}
+
+/** Above this edit distance the exact diff is not worth its cost; a multiset comparison is used. */
+const MAX_EDIT_DISTANCE = 1000;
+
+/**
+ * Which lines of `newLines` are additions relative to `oldLines` (1-based line numbers), from a
+ * Myers shortest edit script like `git diff` uses. Common prefix and suffix are stripped first, so
+ * the usual small edit to a large file costs almost nothing.
+ */
+export function addedLineNumbers(oldLines: readonly string[], newLines: readonly string[]): number[] {
+  let prefix = 0;
+  while (prefix < oldLines.length && prefix < newLines.length && oldLines[prefix] === newLines[prefix])
+    prefix++;
+  let suffix = 0;
+  while (
+    suffix < oldLines.length - prefix &&
+    suffix < newLines.length - prefix &&
+    oldLines[oldLines.length - 1 - suffix] === newLines[newLines.length - 1 - suffix]
+  ) {
+    suffix++;
+  }
+  const a = oldLines.slice(prefix, oldLines.length - suffix);
+  const b = newLines.slice(prefix, newLines.length - suffix);
+  if (b.length === 0) return [];
+  if (a.length === 0) return b.map((_, i) => prefix + i + 1);
+  // Intern lines as integers for fast comparison.
+  const ids = new Map<string, number>();
+  const intern = (s: string): number => {
+    let id = ids.get(s);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(s, id);
+    }
+    return id;
+  };
+  const A = Int32Array.from(a, intern);
+  const B = Int32Array.from(b, intern);
+  const added = myersAdded(A, B);
+  if (added === null) {
+    // Too different for an exact script: a line is added when it is not left over from the old side.
+    const pool = new Map<number, number>();
+    for (const x of A) pool.set(x, (pool.get(x) ?? 0) + 1);
+    const out: number[] = [];
+    B.forEach((y, i) => {
+      const left = pool.get(y) ?? 0;
+      if (left > 0) pool.set(y, left - 1);
+      else out.push(prefix + i + 1);
+    });
+    return out;
+  }
+  return added.map((i) => prefix + i + 1);
+}
+
+/** Indexes (0-based) of B that a shortest edit script inserts, or null past MAX_EDIT_DISTANCE. */
+function myersAdded(A: Int32Array, B: Int32Array): number[] | null {
+  const n = A.length;
+  const m = B.length;
+  const max = Math.min(n + m, MAX_EDIT_DISTANCE);
+  const offset = max + 1;
+  const v = new Int32Array(2 * max + 3);
+  // trace[d] holds V[-d..d] as it was before round d (memory O(D²), bounded by MAX_EDIT_DISTANCE).
+  const trace: Int32Array[] = [];
+  let found = -1;
+  for (let d = 0; d <= max; d++) {
+    trace.push(v.slice(offset - d - 1, offset + d + 2));
+    for (let k = -d; k <= d; k += 2) {
+      let x: number;
+      if (k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!)) x = v[offset + k + 1]!;
+      else x = v[offset + k - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && A[x] === B[y]) {
+        x++;
+        y++;
+      }
+      v[offset + k] = x;
+      if (x >= n && y >= m) {
+        found = d;
+        break;
+      }
+    }
+    if (found >= 0) break;
+  }
+  if (found < 0) return null;
+  // Walk back through the trace, collecting insertions.
+  const added: number[] = [];
+  let x = n;
+  let y = m;
+  for (let d = found; d > 0; d--) {
+    const vd = trace[d]!;
+    const at = (kk: number): number => vd[kk + d + 1]!;
+    const k = x - y;
+    let prevK: number;
+    if (k === -d || (k !== d && at(k - 1) < at(k + 1))) prevK = k + 1;
+    else prevK = k - 1;
+    const prevX = at(prevK);
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+    }
+    if (prevK === k + 1) added.push(prevY); // insertion of B[prevY]
+    x = prevX;
+    y = prevY;
+  }
+  return added.reverse();
+}
