@@ -35,12 +35,20 @@ export interface StoreChangeSet {
 export interface ApplyOptions {
   /** Compare-and-set: the revision read before planning; the write fails with StoreConflictError if it moved. */
   expectedRevision: string | null;
+  /**
+   * Its contentHash must be computeContentHash(values after the change) (src/stores/content-hash.ts);
+   * every store checks it and refuses a mismatch with STORE_STAMP_MISMATCH, writing nothing.
+   */
   stamp: StoreStamp;
 }
 
 export interface ApplyResult {
   revision: string | null;
-  /** Number of key writes the backend performed (for benchmarks and the record). */
+  /**
+   * Number of key writes the backend performed (for benchmarks and the record): keys whose value
+   * is new or different plus keys that existed and were deleted. 0 when nothing changed, and then
+   * the store wrote nothing at all (the revision stays) if it already carried a stamp for this content.
+   */
   writes: number;
 }
 
