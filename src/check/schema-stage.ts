@@ -23,15 +23,19 @@ const plaintextKeywordSet = new Set<string>(plaintextKeywords);
 
 // A value of the JSON type each sops envelope type decrypts to. Only its JSON type matters: every
 // value-dependent keyword at an encrypted pointer is reported as "not checked" instead of judged.
-const placeholderByType: Record<EnvelopeType, unknown> = {
-  str: '',
-  bytes: '',
-  time: '',
-  comment: '',
-  int: 0,
-  float: 0,
-  bool: false,
-};
+// Placeholders are distinct per value so that uniqueItems never fails on them by accident; floats use
+// integer values because sops types `1.0` as a float that decrypts to an integer-valued number.
+function placeholderFor(type: EnvelopeType, index: number): unknown {
+  switch (type) {
+    case 'int':
+    case 'float':
+      return 1_000_000 + index;
+    case 'bool':
+      return false;
+    default:
+      return `\u0000llmcm-encrypted-${index}`;
+  }
+}
 
 const sopsTypeName: Record<EnvelopeType, string> = {
   str: 'string',
@@ -91,6 +95,7 @@ function secretsUnder(loaded: LoadedEnvironment, prefix: string): Map<string, En
 /** Copies only the containers on the way to each encrypted value and swaps in a typed placeholder. */
 function withPlaceholders(document: unknown, encrypted: Map<string, EnvelopeType>): unknown {
   const root: { value: unknown } = { value: shallowCopy(document) };
+  let index = 0;
   for (const [pointer, type] of encrypted) {
     const segments = pointerSegments(pointer).slice(1);
     let parent: Record<string, unknown> | unknown[] = root as unknown as Record<string, unknown>;
@@ -103,7 +108,7 @@ function withPlaceholders(document: unknown, encrypted: Map<string, EnvelopeType
       parent = copy as Record<string, unknown>;
       key = segment;
     }
-    (parent as Record<string, unknown>)[key as string] = placeholderByType[type];
+    (parent as Record<string, unknown>)[key as string] = placeholderFor(type, index++);
   }
   return root.value;
 }
@@ -137,13 +142,16 @@ function toFinding(
         severity: 'error',
         message: `${base}: encrypted value has sops type ${envelope} (${sopsTypeName[envelope]}), but the schema expects ${expected}`,
         ...locationOf(loaded, base),
-        hint: `store a ${expected} value: sops set the file with the right type`,
+        hint: `write it as a ${expected} in the plaintext (not a quoted string) and re-encrypt it`,
         properties: { keyword: 'type', schema: compiled.source },
       };
     }
     // A value-dependent keyword judged on a placeholder says nothing; it is listed as not checked.
     if (plaintextKeywordSet.has(error.keyword)) return undefined;
   }
+  // Equality of list items needs plaintext when an item is encrypted.
+  if (error.keyword === 'uniqueItems' && [...encrypted.keys()].some((p) => p.startsWith(`${base}/`)))
+    return undefined;
   let pointer = base;
   let at: 'value' | 'key' = 'value';
   let message = `${base || '/'} ${error.message ?? 'is invalid'}`;
@@ -224,10 +232,33 @@ function listNotChecked(
   encrypted: Map<string, EnvelopeType>,
 ): Finding[] {
   const out: Finding[] = [];
+  const lists = new Set<string>();
   for (const pointer of encrypted.keys()) {
-    const sub = subschemaAt(compiled.schema, pointerSegments(pointer).slice(1));
+    const segments = pointerSegments(pointer).slice(1);
+    // A list holding an encrypted item cannot be checked for uniqueItems without plaintext.
+    if (/^\d+$/.test(segments.at(-1) ?? '')) {
+      const list = pointer.slice(0, pointer.lastIndexOf('/'));
+      const listSchema = subschemaAt(compiled.schema, segments.slice(0, -1));
+      if (listSchema?.uniqueItems === true && !lists.has(list)) {
+        lists.add(list);
+        out.push({
+          stage: 'schema',
+          ruleId: 'schema/not-checked-encrypted',
+          severity: 'info',
+          message: `${list}: not checked: encrypted (uniqueItems)`,
+          ...locationOf(loaded, list),
+          hint: 'run with the decryption key (SOPS_AGE_KEY_FILE) to check these constraints',
+          properties: { keywords: ['uniqueItems'], kind },
+        });
+      }
+    }
+    const sub = subschemaAt(compiled.schema, segments);
     if (!sub) continue;
-    const keywords = plaintextKeywords.filter((k) => k in sub);
+    const keywords: string[] = plaintextKeywords.filter((k) => k in sub);
+    // A sops float may hold an integer-valued number (`1.0`); whether it is one needs the plaintext.
+    const types = Array.isArray(sub.type) ? sub.type : [sub.type];
+    if (encrypted.get(pointer) === 'float' && types.includes('integer') && !types.includes('number'))
+      keywords.unshift('type');
     if (keywords.length === 0) continue;
     out.push({
       stage: 'schema',

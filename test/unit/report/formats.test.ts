@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvModule from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../../../src/check/run-check.js';
+import type { Finding } from '../../../src/core/findings.js';
+import { renderReport } from '../../../src/report/index.js';
+import { projectRoot } from '../../support/tools.js';
+
+// The SARIF 2.1.0 schema as published (schemastore copy, shipped in @microsoft/jest-sarif 1.0.0-beta.0,
+// MIT) — see test/fixtures/check/README.md. It is draft-04; its only draft-04 construct is the
+// top-level `id`, so it is read as draft-07 with `$id`.
+const sarifSchema = JSON.parse(
+  readFileSync(join(projectRoot, 'test/fixtures/check/sarif-schema-2.1.0.json'), 'utf8'),
+);
+sarifSchema.$id = sarifSchema.id;
+delete sarifSchema.id;
+sarifSchema.$schema = 'http://json-schema.org/draft-07/schema#';
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ??
+  AjvModule) as typeof AjvModule.default;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (a: unknown) => void;
+const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+addFormats(ajv);
+const validateSarif = ajv.compile(sarifSchema);
+
+const planted = await runCheck({
+  root: join(projectRoot, 'test/fixtures/check/planted'),
+  fingerprintKey: new Uint8Array(32),
+});
+const input = {
+  title: 'llmcm check',
+  findings: planted.findings,
+  checkedFiles: planted.files,
+  toolVersion: '0.1.0',
+};
+
+describe('SARIF 2.1.0', () => {
+  const log = JSON.parse(renderReport('sarif', input));
+
+  it('validates against the SARIF 2.1.0 JSON schema', () => {
+    const valid = validateSarif(log);
+    expect(validateSarif.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('the validator rejects a broken log (the check can fail)', () => {
+    const broken = structuredClone(log);
+    broken.runs[0].results[0].level = 'fatal';
+    expect(validateSarif(broken)).toBe(false);
+  });
+
+  it('carries rule ids, levels and exact regions relative to the repo root', () => {
+    const result = log.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'schema/maximum');
+    expect(result.level).toBe('error');
+    expect(result.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'environments/prod/models.yaml', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 3, startColumn: 18 },
+    });
+    expect(log.runs[0].tool.driver.rules[result.ruleIndex].id).toBe('schema/maximum');
+    const note = log.runs[0].results.find(
+      (r: { ruleId: string }) => r.ruleId === 'schema/not-checked-encrypted',
+    );
+    expect(note.level).toBe('note');
+  });
+});
+
+describe('other formats', () => {
+  const tricky: Finding = {
+    stage: 'semantic',
+    ruleId: 'semantic/x',
+    severity: 'error',
+    message: 'a <b> & "c", 100%\nnext',
+    file: 'env/a,b:c.yaml',
+    line: 2,
+    column: 3,
+    hint: 'do it',
+  };
+
+  it('github: annotations with workflow-command escaping', () => {
+    const out = renderReport('github', {
+      title: 't',
+      findings: [tricky, { ...tricky, severity: 'warning' }, { ...tricky, severity: 'info' }],
+    });
+    expect(out.split('\n')[0]).toBe(
+      '::error file=env/a%2Cb%3Ac.yaml,line=2,col=3,title=semantic/x::a <b> & "c", 100%25%0Anext%0Ahint: do it',
+    );
+    expect(out).toContain('::warning ');
+    expect(out).toContain('::notice ');
+  });
+
+  it('junit: a failure per error, a passing case per clean file, XML escaped', () => {
+    const out = renderReport('junit', {
+      title: 'llmcm check',
+      findings: [tricky],
+      checkedFiles: ['env/a,b:c.yaml', 'clean.yaml'],
+    });
+    expect(out).toContain('<testsuites name="llmcm check" tests="2" failures="1" errors="0">');
+    expect(out).toContain('message="a &lt;b&gt; &amp; &quot;c&quot;, 100%\nnext"');
+    expect(out).toContain('<testsuite name="clean.yaml" tests="1" failures="0"');
+    expect(out).not.toMatch(/<b>/);
+  });
+
+  it('junit: warnings fail only with --fail-on-warn', () => {
+    const warning = { ...tricky, severity: 'warning' as const };
+    expect(renderReport('junit', { title: 't', findings: [warning] })).toContain('failures="0"');
+    expect(renderReport('junit', { title: 't', findings: [warning], failOnWarn: true })).toContain(
+      'failures="1"',
+    );
+  });
+
+  it('text: grouped by file, colors only when asked', () => {
+    const plain = renderReport('text', input);
+    expect(plain).not.toContain('\x1b[');
+    expect(plain).toMatch(/environments\/prod\/models\.yaml\n {2}3:18 +error/);
+    expect(plain).toContain('✖ llmcm check: 11 errors, 0 warnings, 2 notes in 8 files');
+    expect(renderReport('text', { ...input, color: true })).toContain('\x1b[31m');
+  });
+
+  it('json: summary, findings and extra data', () => {
+    const out = JSON.parse(renderReport('json', { ...input, data: { decrypted: false } }));
+    expect(out.summary).toEqual({ errors: 11, warnings: 0, notes: 2, files: 8 });
+    expect(out.decrypted).toBe(false);
+    expect(out.findings[0]).toHaveProperty('ruleId');
+  });
+});
