@@ -1,0 +1,3 @@
+module llmcm.test/goregexporacle
+
+go 1.21

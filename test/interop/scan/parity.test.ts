@@ -1,0 +1,274 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadConfigFile } from '../../../src/scan/config/load-config.js';
+import type { RawFinding } from '../../../src/scan/detect/detector.js';
+import { loadIgnoreFiles } from '../../../src/scan/ignore-file.js';
+import { defaultRulesToml } from '../../../src/scan/rules/default-rules.js';
+import { runScan } from '../../../src/scan/scan.js';
+import { describeWithTools, toolPath } from '../../support/tools.js';
+import { buildHistoryRepo, gitIn, writeCorpus } from './corpus.js';
+import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
+
+/** A config that exercises the format: groups, entropy, path rules, every allowlist kind, Go-only syntax. */
+const featureConfig = String.raw`
+title = "parity features"
+
+[[allowlists]]
+description = "global: placeholders, and the docs folder"
+regexes = ['''(?i)^(?:changeme|a{8,})$''']
+paths = ['''(?:^|/)docs/''']
+
+[[allowlists]]
+description = "targets one rule only"
+targetRules = ["generic-assignment"]
+regexTarget = "line"
+regexes = ['''#\s*indented''']
+
+[[rules]]
+id = "aws-key"
+description = "AWS key id"
+regex = '''\b((?:AKIA|ASIA)[A-Z2-7]{16})\b'''
+keywords = ["akia", "asia"]
+
+[[rules]]
+id = "gh-pat"
+regex = '''(?P<tok>ghp_[[:alnum:]]{36})'''
+keywords = ["ghp_"]
+
+[[rules]]
+id = "generic-assignment"
+regex = '''(?i)(?:secret|token|passw(?:or)?d|api_?key)[\w.-]{0,20}\s*[:=]\s*["']?([\w/+=-]{16,64})'''
+secretGroup = 1
+entropy = 3.5
+keywords = ["secret", "token", "passw", "api"]
+
+[[rules]]
+id = "pem"
+regex = '''(?s)-----BEGIN[ A-Z]*PRIVATE KEY-----.+?-----END[ A-Z]*PRIVATE KEY-----'''
+keywords = ["-----begin"]
+
+[[rules]]
+id = "slack-mid-flag"
+regex = '''slack\.token=(?i)XOXB-(\d+)-'''
+keywords = ["slack"]
+
+[[rules]]
+id = "env-file"
+description = "a dotenv file is committed"
+path = '''(?:^|/)\.env$'''
+
+[[rules]]
+id = "json-client-secret"
+path = '''\.json\z'''
+regex = '''"client_secret"\s*:\s*"([^"]+)"'''
+keywords = ["client_secret"]
+[[rules.allowlists]]
+condition = "AND"
+paths = ['''nothing-matches''']
+stopwords = ["a"]
+
+[[rules]]
+id = "stripe-live"
+regex = '''\bsk_live_[a-zA-Z0-9]{10,99}\b'''
+keywords = ["sk_live_"]
+[[rules.allowlists]]
+regexTarget = "match"
+regexes = ['''^sk_live_0000''']
+
+[[rules]]
+id = "line-end"
+regex = '''final_secret=(\w+)\z'''
+keywords = ["final_secret"]
+
+[[rules]]
+id = "unicode-line"
+regex = '''[^\x00-\x7f]+\s*=\s*"[^"]*";\s*api_token\s*=\s*"(\w+)"'''
+keywords = ["api_token"]
+`;
+
+/** Columns are compared too (baselines and fingerprints depend on them); SCAN_PARITY_NO_COLUMNS=1 relaxes it. */
+const withColumns = process.env.SCAN_PARITY_NO_COLUMNS !== '1';
+
+const hash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+interface GitleaksJson {
+  RuleID: string;
+  File: string;
+  StartLine: number;
+  Secret: string;
+  Commit: string;
+  StartColumn: number;
+  EndColumn: number;
+}
+
+function tuples(
+  findings: { rule: string; file: string; line: number; secret: string; commit: string; cols: string }[],
+): string[] {
+  return [
+    ...new Set(
+      findings.map((f) => `${f.commit.slice(0, 8)} ${f.file}:${f.line}${f.cols} ${f.rule} ${hash(f.secret)}`),
+    ),
+  ].sort();
+}
+
+function ours(findings: RawFinding[]): string[] {
+  return tuples(
+    findings.map((f) => ({
+      rule: f.ruleId,
+      file: f.file,
+      line: f.startLine,
+      secret: f.secret,
+      commit: f.commit,
+      cols: withColumns ? `:${f.startColumn}-${f.endColumn}` : '',
+    })),
+  );
+}
+
+function runGitleaks(mode: 'dir' | 'git', cwd: string, config: string, out: string): GitleaksJson[] {
+  execFileSync(
+    toolPath('gitleaks')!,
+    [
+      mode,
+      '.',
+      '--config',
+      config,
+      '--report-format',
+      'json',
+      '--report-path',
+      out,
+      '--max-decode-depth',
+      '0',
+      '--no-banner',
+      '--exit-code',
+      '0',
+      '--log-level',
+      'error',
+    ],
+    { cwd, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return JSON.parse(readFileSync(out, 'utf8')) as GitleaksJson[];
+}
+
+function theirs(findings: GitleaksJson[]): string[] {
+  return tuples(
+    findings.map((f) => ({
+      rule: f.RuleID,
+      file: f.File,
+      line: f.StartLine,
+      secret: f.Secret,
+      commit: f.Commit,
+      cols: withColumns ? `:${f.StartColumn}-${f.EndColumn}` : '',
+    })),
+  );
+}
+
+describeWithTools(
+  ['gitleaks'],
+  'parity with the real gitleaks (v8.30.1): same (rule, file, line, secret)',
+  () => {
+    let work: string;
+    let corpus: string;
+    let repo: string;
+    const configs: Record<string, string> = {};
+
+    beforeAll(() => {
+      work = mkdtempSync(join(tmpdir(), 'llmcm-scan-parity-'));
+      corpus = join(work, 'corpus');
+      repo = join(work, 'repo');
+      writeCorpus(corpus);
+      // An ignore file both tools read: it suppresses one planted finding by fingerprint.
+      writeFileSync(
+        join(corpus, '.gitleaksignore'),
+        'web/app.js:generic-assignment:1\nweb/app.js:generic-api-key:1\n',
+      );
+      buildHistoryRepo(repo);
+      configs.features = join(work, 'features.toml');
+      writeFileSync(configs.features, featureConfig);
+      configs['llmcm-default'] = join(work, 'llmcm-default.toml');
+      writeFileSync(configs['llmcm-default'], defaultRulesToml);
+      const gl = gitleaksDefaultConfigPath();
+      if (gl) configs['gitleaks-default'] = gl;
+    });
+
+    afterAll(() => {
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('has the gitleaks default config in the Go module cache', () => {
+      expect(gitleaksDefaultConfigPath()).toBeDefined();
+    });
+
+    for (const name of ['features', 'llmcm-default', 'gitleaks-default']) {
+      it(`dir mode, ${name} config`, async () => {
+        const configPath = configs[name];
+        expect(configPath && existsSync(configPath)).toBe(true);
+        const expected = theirs(runGitleaks('dir', corpus, configPath!, join(work, `${name}-dir.json`)));
+        const config = loadConfigFile(configPath!);
+        const result = await runScan({
+          root: corpus,
+          target: { kind: 'dir', paths: ['.'] },
+          config,
+          sopsAware: false,
+          ignore: loadIgnoreFiles([join(corpus, '.gitleaksignore')]),
+        });
+        expect(expected.length).toBeGreaterThan(5);
+        if (process.env.SCAN_PARITY_DEBUG)
+          console.log(name, expected.length, expected.slice(0, 40).join('\n'));
+        expect(ours(result.findings)).toEqual(expected);
+      });
+
+      it(`git mode (all refs, renames, deletes, merge), ${name} config`, async () => {
+        const configPath = configs[name]!;
+        const expected = theirs(runGitleaks('git', repo, configPath, join(work, `${name}-git.json`)));
+        const config = loadConfigFile(configPath);
+        const result = await runScan({ root: repo, target: { kind: 'history' }, config, sopsAware: false });
+        expect(expected.length).toBeGreaterThan(5);
+        if (process.env.SCAN_PARITY_DEBUG)
+          console.log(name, expected.length, expected.slice(0, 40).join('\n'));
+        expect(ours(result.findings)).toEqual(expected);
+      });
+    }
+
+    it('PR range mode equals gitleaks git with --log-opts base..head', async () => {
+      const configPath = configs['llmcm-default']!;
+      const base = gitIn(repo, ['rev-parse', 'v1~4']).trim();
+      const out = join(work, 'range.json');
+      execFileSync(
+        toolPath('gitleaks')!,
+        [
+          'git',
+          '.',
+          '--config',
+          configPath,
+          '--log-opts',
+          `${base}..v1`,
+          '--report-format',
+          'json',
+          '--report-path',
+          out,
+          '--max-decode-depth',
+          '0',
+          '--no-banner',
+          '--exit-code',
+          '0',
+          '--log-level',
+          'error',
+        ],
+        { cwd: repo },
+      );
+      const expected = theirs(JSON.parse(readFileSync(out, 'utf8')) as GitleaksJson[]);
+      const result = await runScan({
+        root: repo,
+        target: { kind: 'range', base, head: 'v1' },
+        config: loadConfigFile(configPath),
+        sopsAware: false,
+      });
+      expect(expected.length).toBeGreaterThan(0);
+      expect(ours(result.findings)).toEqual(expected);
+    });
+  },
+);
