@@ -133,14 +133,37 @@ export function planStore(input: PlanInput, store: StorePlanInput): StorePlan {
   };
 }
 
-/** The plan hash: what a reviewer approves. Revisions are left out so an unrelated re-read does not change it. */
+/**
+ * The plan without any value: only keyed fingerprints. This is what the record keeps in git and what
+ * the hash covers (the fingerprints bind the values), so a shown non-secret value never lands in git.
+ */
+export function redactPlan<T extends Pick<PromotionPlan, 'stores'>>(plan: T): T {
+  const strip = (v: ValueView | undefined) => (v ? { fingerprint: v.fingerprint } : undefined);
+  return {
+    ...plan,
+    stores: plan.stores.map((s) => ({
+      ...s,
+      changes: s.changes.map((c) => {
+        const out: KeyChange = { key: c.key, action: c.action, secret: c.secret };
+        const before = strip(c.before);
+        const after = strip(c.after);
+        if (before) out.before = before;
+        if (after) out.after = after;
+        return out;
+      }),
+    })),
+  };
+}
+
+/** The plan hash: what a reviewer approves. Revisions and plain values are left out (fingerprints stay). */
 export function hashPlan(plan: Pick<PromotionPlan, 'environment' | 'source' | 'stores'>): string {
+  const redacted = redactPlan(plan);
   return sha256Hex(
     canonicalJson({
       version: 1,
-      environment: plan.environment,
-      source: plan.source,
-      stores: plan.stores.map((s) => ({
+      environment: redacted.environment,
+      source: redacted.source,
+      stores: redacted.stores.map((s) => ({
         store: s.store,
         kind: s.kind,
         ownership: s.ownership,

@@ -11,12 +11,12 @@ import { keyedFingerprint } from '../core/fingerprint.js';
 import type { CommitSigner } from '../repo/commits.js';
 import type { GitIdentity, Repository } from '../repo/repository.js';
 import type { Store, StoreConfig } from '../stores/types.js';
-import { type ApplyTarget, applyPlan } from './apply.js';
+import { type ApplyTarget, applyPlan, callWithRetry } from './apply.js';
 import { type Approval, collectApprovals } from './approvals.js';
 import { canonicalJson } from './canonical.js';
 import { PromotionRefusedError } from './errors.js';
 import { acquireLock, type HeldLock, readLock, releaseLock } from './lock.js';
-import { type PromotionPlan, planPromotion, type StorePlanInput } from './plan.js';
+import { type PromotionPlan, planPromotion, redactPlan, type StorePlanInput } from './plan.js';
 
 /** The desired state of one environment at one commit, flattened for the stores. */
 export interface DesiredState {
@@ -96,6 +96,7 @@ export async function preparePlan(
   environment: string,
   source: string,
   extraKnownIds: readonly string[] = [],
+  readTimeoutMs?: number,
 ): Promise<PreparedPlan & { close(): Promise<void> }> {
   assertEnvironment(deps, environment);
   const records = await listRecords(deps.repo, environment);
@@ -113,7 +114,13 @@ export async function preparePlan(
     for (const config of configs) {
       const store = await deps.openStore(config);
       opened.push(store);
-      const actual = await store.read(environment);
+      // Reads are bounded like writes: an unanswering store fails planning clearly instead of hanging.
+      const actual = await callWithRetry(() => store.read(environment), {
+        store: config.name,
+        retries: 1,
+        backoffMs: 100,
+        timeoutMs: readTimeoutMs ?? 30_000,
+      });
       const input: StorePlanInput = {
         store: config.name,
         kind: config.kind,
@@ -200,7 +207,7 @@ function newPromotionId(now: Date): string {
 }
 
 function planJson(plan: PromotionPlan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return `${JSON.stringify(redactPlan(plan), null, 2)}\n`;
 }
 
 /** Describes stores a plan refuses to overwrite (drift), value-free. */
@@ -227,7 +234,7 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
   const { environment, source } = request;
   assertEnvironment(deps, environment);
 
-  const prepared = await preparePlan(deps, environment, source);
+  const prepared = await preparePlan(deps, environment, source, [], request.apply?.timeoutMs);
   let { plan } = prepared;
   try {
     if (prepared.lock && !prepared.lock.staleReason) {
@@ -340,7 +347,13 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
     );
     try {
       // Re-read under the lock: a store may have moved between planning and locking.
-      const again = await preparePlan(deps, environment, source, stale ? [stale.holder.promotionId] : []);
+      const again = await preparePlan(
+        deps,
+        environment,
+        source,
+        stale ? [stale.holder.promotionId] : [],
+        request.apply?.timeoutMs,
+      );
       try {
         if (again.plan.hash !== plan.hash) {
           throw new LlmcmError('a store changed between planning and locking', {
