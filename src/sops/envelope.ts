@@ -37,7 +37,11 @@ export class EnvelopeError extends Error {
 
 function decodeBase64(part: string, what: string): Buffer {
   if (!strictBase64.test(part)) throw new EnvelopeError(`invalid base64 in ${what}`, 'malformed');
-  return Buffer.from(part, 'base64');
+  const bytes = Buffer.from(part, 'base64');
+  // Canonical encodings only: otherwise a changed padding character would go unnoticed.
+  if (bytes.toString('base64') !== part)
+    throw new EnvelopeError(`non-canonical base64 in ${what}`, 'malformed');
+  return bytes;
 }
 
 /** AES-256-GCM encryption of one value, as sops does it (32-byte IV, detached 16-byte tag). */

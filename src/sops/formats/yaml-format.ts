@@ -484,10 +484,11 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
           docIndex++;
           if (metadata) {
             if (rootFlow[docIndex]) {
-              throw yamlError(
-                file,
-                'a flow-style top-level mapping ({...}) cannot hold sops metadata; use block style',
-              );
+              // A flow-style root ({...}) cannot take a block `sops:` key: render it in block style.
+              const doc = documents[docIndex]!;
+              const root = doc.contents as YAMLMap;
+              root.flow = false;
+              piece = root.items.length === 0 ? '' : doc.toString({ indent, lineWidth: 0 });
             }
             piece = piece.replace(/\s*$/, (ws) => (ws.includes('\n') ? ws.replace(/[^\n]*$/, '') : '\n'));
             if (piece.trim() === '' || /^---\s*$/.test(piece.trim())) piece = piece.replace(/\n*$/, '\n');
