@@ -118,7 +118,7 @@ describe('encrypt → decrypt (YAML)', () => {
     expect(doc.getIn(['providers', 'openai', 'max_tokens'])).toBe(1024);
     expect(doc.getIn(['providers', 'openai', 'enabled'])).toBe(true);
     expect(doc.has('sops')).toBe(false);
-    const node = doc.getIn(['providers', 'openai', 'api_key'], true) as { range: number[] };
+    const node = doc.getIn(['providers', 'openai', 'api_key'], true) as { range: [number, number, number] };
     expect(encrypted.slice(node.range[0], node.range[0] + 4)).toBe('ENC[');
     expect(result.encryptedPointers.has('/providers/openai/api_key')).toBe(true);
     expect(result.encryptedPointers.has('/budget_unencrypted')).toBe(false);
