@@ -145,8 +145,10 @@ export function parseOpaErrors(output: string): OpaCompileError[] {
     }
   }
   const errors: OpaCompileError[] = [];
+  let firstLine: string | undefined;
   for (const raw of trimmed.split('\n')) {
-    const line = raw.replace(/^(error: )?\d+ errors? occurred:?\s*/i, '').trim();
+    // "error: load error: 2 errors occurred during loading: file:3: code: msg" (the list may start inline)
+    const line = raw.replace(/^.*\d+ errors? occurred( during loading)?:\s*/i, '').trim();
     const match =
       /^([^\s:][^:]*\.(?:rego|json|ya?ml)):(\d+)(?::(\d+))?: (?:(rego_[a-z_]+|[a-z_]+_error): )?(.*)$/.exec(
         line,
@@ -159,10 +161,11 @@ export function parseOpaErrors(output: string): OpaCompileError[] {
         code: match[4],
         message: match[5] ?? line,
       });
-    } else if (line && errors.length === 0) {
-      errors.push({ message: line });
+    } else if (line && firstLine === undefined) {
+      firstLine = line.replace(/^error:\s*/, '');
     }
   }
+  if (errors.length === 0 && firstLine) errors.push({ message: firstLine });
   return errors.length > 0 ? errors : [{ message: trimmed.split('\n')[0] || 'opa failed without a message' }];
 }
 

@@ -57,6 +57,9 @@ export async function runPolicyTests(options: {
   try {
     coverage = Number((JSON.parse(coverageRun.stdout) as { coverage?: number }).coverage ?? 0);
   } catch {
+    // With failing tests opa prints the failures instead of the coverage report.
+    if (failed.length > 0)
+      return { passed: cases.length - failed.length, failed, coverage: 0, threshold, ok: false };
     throw new LlmcmError('opa test --coverage printed no coverage report', {
       code: 'POLICY_TEST_FAILED',
       kind: 'internal',
