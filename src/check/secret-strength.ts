@@ -63,14 +63,19 @@ export function isKnownWeakSecret(value: string): boolean {
   return knownWeak.has(n) || weakFragments.some((f) => n.includes(f));
 }
 
+// Words that turn up in human-made secrets; each counts as a single character in the estimate.
+const commonWords =
+  /(password|passwd|secret|admin|welcome|summer|winter|spring|autumn|hello|dragon|monkey|letmein|qwerty|master|value|short|change|test|demo|default|token|key|love|llm|openai|company|prod|staging)/gi;
+
 /**
  * A conservative entropy estimate in bits: length × log2(alphabet), where the alphabet is the union of
- * the character classes used, a run of 3+ repeated or sequential characters counts once, and a string
+ * the character classes used, common words count as one character, a run of 3+ repeated or sequential characters counts once, and a string
  * made of one repeated unit counts as that unit.
  */
 export function estimateEntropyBits(value: string): number {
   if (value.length === 0) return 0;
-  const unit = smallestRepeatingUnit(value);
+  // A common word adds about as much as one random character, not one per letter.
+  const unit = smallestRepeatingUnit(value.replace(commonWords, '\u0001'));
   let pool = 0;
   if (/[0-9]/.test(unit)) pool += 10;
   if (/[a-z]/.test(unit)) pool += 26;
