@@ -237,6 +237,10 @@ export class RedisStore implements Store {
 
   private mapError(error: unknown): unknown {
     if (error instanceof LlmcmError) return error;
+    // ioredis attaches the failed command, arguments (values!) included, to its errors: drop it
+    // before the error becomes a cause that --debug would print.
+    if (error && typeof error === 'object' && 'command' in error)
+      delete (error as { command?: unknown }).command;
     const message = (error as Error)?.message ?? '';
     if (/timed? ?out/i.test(message)) return storeTimeoutError(this.name, this.target, this.timeoutMs, error);
     if (

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { expect, it } from 'vitest';
 import { isLlmcmError, type LlmcmError } from '../../../src/core/errors.js';
 import { computeContentHash } from '../../../src/stores/content-hash.js';
@@ -55,6 +56,8 @@ async function expectLlmcmError(promise: Promise<unknown>): Promise<LlmcmError> 
     if (!isLlmcmError(error)) throw error;
     expect(error.message).not.toContain(canary);
     expect(error.hint ?? '').not.toContain(canary);
+    // Not even in the cause chain, which `--debug` prints.
+    expect(inspect(error, { depth: 8 })).not.toContain(canary);
     return error;
   }
   throw new Error('expected the call to fail with an LlmcmError');
@@ -141,32 +144,36 @@ export function defineStoreContract(target: () => ContractTarget): void {
       expect(create.code).toBe('STORE_CONFLICT');
     }));
 
-  it('lets exactly one of two concurrent writers with the same expected revision win', async () => {
-    const [a, b] = [await target().open(), await target().open()];
-    try {
-      const env = freshEnvironment();
-      await applyOnTop(a, env, { set: { k: '0' }, delete: [] });
-      const base = await a.read(env);
-      const write = (store: Store, value: string) => {
-        const changes = { set: { k: value }, delete: [] };
-        return store.apply(env, changes, {
-          expectedRevision: base.revision,
-          stamp: stampFor(base.values, changes, value),
-        });
-      };
-      const results = await Promise.allSettled([write(a, 'A'), write(b, 'B')]);
-      const won = results.filter((r) => r.status === 'fulfilled');
-      const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
-      expect(won).toHaveLength(1);
-      expect(lost).toHaveLength(1);
-      expect((lost[0] as PromiseRejectedResult).reason.code).toBe('STORE_CONFLICT');
-      const winner = results[0]?.status === 'fulfilled' ? 'A' : 'B';
-      expect((await a.read(env)).values).toEqual({ k: winner });
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  for (const existing of [true, false]) {
+    it(`lets exactly one of two concurrent writers win (${existing ? 'existing environment' : 'both creating it'})`, async () => {
+      const [a, b] = [await target().open(), await target().open()];
+      try {
+        const env = freshEnvironment();
+        if (existing) await applyOnTop(a, env, { set: { k: '0' }, delete: [] });
+        const base = await a.read(env);
+        const write = (store: Store, value: string) => {
+          const changes = { set: { k: value }, delete: [] };
+          return store.apply(env, changes, {
+            expectedRevision: base.revision,
+            stamp: stampFor(base.values, changes, value),
+          });
+        };
+        const results = await Promise.allSettled([write(a, 'A'), write(b, 'B')]);
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect((lost[0] as PromiseRejectedResult).reason.code).toBe('STORE_CONFLICT');
+        const winner = results[0]?.status === 'fulfilled' ? 'A' : 'B';
+        const state = await b.read(env);
+        expect(state.values).toEqual({ k: winner });
+        expect(state.stamp?.promotionId).toBe(winner);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  }
 
   it('restores the previous state exactly (values and stamp), including back to empty', () =>
     withStore(async (store) => {

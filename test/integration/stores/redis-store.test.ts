@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { computeContentHash } from '../../../src/stores/content-hash.js';
@@ -87,6 +88,28 @@ describeWithTools(serverTools.redis, 'redis store against redis-server (contract
         other.disconnect();
         await store.close();
       }
+    });
+
+    it('reports a key of the wrong type as a refusal, with no value anywhere in the error', async () => {
+      const store = await openStore(server().storeConfig('redis'), context);
+      const env = freshEnvironment();
+      const other = new Redis(server().port, '127.0.0.1');
+      await other.set(`llmcm:${env}`, 'not a hash');
+      other.disconnect();
+      const canary = 'sk-canary-wrongtype-123';
+      const error = await store
+        .apply(
+          env,
+          { set: { k: canary }, delete: [] },
+          {
+            expectedRevision: null,
+            stamp: { promotionId: 'p', contentHash: computeContentHash({ k: canary }) },
+          },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'STORE_REJECTED', kind: 'store' });
+      expect(inspect(error, { depth: 8 })).not.toContain(canary);
+      await store.close();
     });
 
     it('reconnects after the server was killed and restarted', async () => {
