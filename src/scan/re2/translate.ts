@@ -346,7 +346,6 @@ class Parser {
       if (close < 0) this.fail('invalid named capture', start);
       const name = this.src.slice(open + 1, close);
       if (!/^[A-Za-z0-9_]+$/.test(name)) this.fail(`invalid named capture ${name}`, start);
-      if (this.names.includes(name)) this.fail(`duplicate capture group name ${name}`, start);
       this.pos = close + 1;
       this.captures++;
       this.names[this.captures] = name;
