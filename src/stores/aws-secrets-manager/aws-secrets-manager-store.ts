@@ -283,6 +283,9 @@ export async function openAwsSecretsManagerStore(
   if (!/^[A-Za-z0-9/_+=.@-]+$/.test(prefix))
     throw storeConfigError(settings.name, "setting 'prefix' has characters AWS secret names do not allow");
   const timeoutMs = settings.integer('timeoutMs', 10_000);
+  // The SDK warns on Node < 22 about releases after January 2027; the SDK version is pinned, and the
+  // warning would land in the middle of the CLI's one-line output. The user's own setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new SecretsManagerClient({
     region,
     endpoint,
