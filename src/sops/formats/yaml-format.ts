@@ -97,7 +97,9 @@ function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: S
       if (t === 'NaN') return { text: '.nan', type: 'PLAIN' };
       if (t === '+Inf') return { text: '.inf', type: 'PLAIN' };
       if (t === '-Inf') return { text: '-.inf', type: 'PLAIN' };
-      return { text: t, type: 'PLAIN' };
+      // Keep it a float when read back (`1` would become an int and get a new ciphertext).
+      const back = resolveYamlV3Plain(t);
+      return { text: back?.type === 'float' ? t : `${t}.0`, type: 'PLAIN' };
     }
     case 'bool':
       return { text: value.text === 'True' ? 'true' : 'false', type: 'PLAIN' };
