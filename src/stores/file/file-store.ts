@@ -3,6 +3,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -12,7 +13,6 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
@@ -326,15 +326,29 @@ export class FileStore implements Store {
       );
     }
     const lockFile = join(envDir, '.lock');
-    let fd: number | undefined;
-    for (let attempt = 0; attempt < 2 && fd === undefined; attempt++) {
+    const token = randomBytes(8).toString('hex');
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), token, at: new Date().toISOString() });
+    for (let attempt = 0; ; attempt++) {
       try {
-        fd = openSync(lockFile, 'wx', 0o600);
+        const fd = openSync(lockFile, 'wx', 0o600);
+        try {
+          writeSync(fd, mine);
+        } finally {
+          closeSync(fd);
+        }
+        break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = readLockHolder(lockFile);
-        if (attempt === 0 && holder && holder.host === hostname() && !isProcessAlive(holder.pid)) {
-          rmSync(lockFile, { force: true });
+        const text = readText(lockFile);
+        const holder = parseLockHolder(text);
+        if (
+          attempt < 2 &&
+          text !== null &&
+          holder &&
+          holder.host === hostname() &&
+          !isProcessAlive(holder.pid)
+        ) {
+          this.takeOverStaleLock(lockFile, text, environment);
           continue;
         }
         const conflict = new StoreConflictError(this.name, environment, null, null);
@@ -342,18 +356,38 @@ export class FileStore implements Store {
         throw conflict;
       }
     }
-    if (fd === undefined) throw new StoreConflictError(this.name, environment, null, null);
     try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-      closeSync(fd);
       return body();
     } finally {
-      try {
-        unlinkSync(lockFile);
-      } catch {
-        // already gone: nothing to release
-      }
+      // Release only our own lock: never one another writer took after a takeover race.
+      if (readText(lockFile) === mine) rmSync(lockFile, { force: true });
     }
+  }
+
+  /**
+   * Moves a dead writer's lock aside with one atomic rename, so two processes taking over the same
+   * stale lock cannot both succeed. If what got moved is not the stale lock we saw (a live writer
+   * replaced it meanwhile), it is put back and the caller reports a conflict.
+   */
+  private takeOverStaleLock(lockFile: string, staleText: string, environment: string): void {
+    const aside = `${lockFile}.stale-${randomBytes(6).toString('hex')}`;
+    try {
+      renameSync(lockFile, aside);
+    } catch {
+      return; // someone else moved it first: just try to create ours again
+    }
+    const moved = readText(aside);
+    if (moved === staleText) {
+      rmSync(aside, { force: true });
+      return;
+    }
+    try {
+      linkSync(aside, lockFile);
+    } catch {
+      // a third writer holds the lock by now; the live lock we moved was released or superseded
+    }
+    rmSync(aside, { force: true });
+    throw new StoreConflictError(this.name, environment, null, null);
   }
 
   /** Rendered secrets must never be committed by accident: the store root ignores itself. */
@@ -398,9 +432,18 @@ function fsyncPath(path: string): void {
   }
 }
 
-function readLockHolder(lockFile: string): { pid: number; host: string } | null {
+function readText(path: string): string | null {
   try {
-    const parsed = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function parseLockHolder(text: string | null): { pid: number; host: string } | null {
+  if (text === null) return null;
+  try {
+    const parsed = JSON.parse(text) as { pid?: unknown; host?: unknown };
     return typeof parsed.pid === 'number' && typeof parsed.host === 'string'
       ? { pid: parsed.pid, host: parsed.host }
       : null;
