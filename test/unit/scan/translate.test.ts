@@ -1,0 +1,80 @@
+/** Unit expectations for the RE2 translator; the exhaustive comparison with Go is test/interop/scan/go-regexp.test.ts. */
+import { describe, expect, it } from 'vitest';
+import {
+  compileGoRegex,
+  findAllIndex,
+  findSubmatch,
+  foldOrbit,
+  RegexTranslationError,
+  translateGoRegex,
+} from '../../../src/scan/re2/translate.js';
+
+const all = (pattern: string, text: string): string[] =>
+  findAllIndex(compileGoRegex(pattern), text).map(([s, e]) => text.slice(s, e));
+
+describe('translateGoRegex', () => {
+  it.each([
+    ['mid-pattern (?i) applies to the rest of the group', 'a(?i)bc', 'aBC ABC', ['aBC']],
+    ['(?i:…) is scoped', 'x(?i:ab)y', 'xABy xABY', ['xABy']],
+    ['(?-i:…) turns folding off inside', '(?i)a(?-i:b)c', 'ABC AbC', ['AbC']],
+    ['flags survive an alternation', '(?i)a(?-i)b|c', 'AB Ab C c', ['Ab', 'c']],
+    ['(?s) lets . match newlines', '(?s)a.b', 'a\nb', ['a\nb']],
+    ['. matches \\r but not \\n (Go), unlike JS', 'a.b', 'a\rb a\nb', ['a\rb']],
+    ['\\s is [\\t\\n\\f\\r ] (no \\v, no NBSP)', '\\s+', 'a\v\u00a0b \t\nc', [' \t\n']],
+    ['\\z is the end of text', 'x\\z', 'x\nx', ['x']],
+    ['$ without (?m) is the end of text only', 'x$', 'x\nx', ['x']],
+    ['(?m)^ is after \\n only (not \\r)', '(?m)^x', 'x\nx\rx', ['x', 'x']],
+    ['POSIX classes', '[[:alnum:]]+', 'ab_12', ['ab', '12']],
+    ['negated POSIX classes', '[[:^digit:]]+', 'ab12c', ['ab', 'c']],
+    ['[^]] is "not ]"', '[^]]+', 'a]b', ['a', 'b']],
+    ['[]a] starts with a literal ]', '[]a]+', 'x]a]x', [']a]']],
+    ['(?P<name>…) is a capture group', '(?P<k>a+)b', 'aab', ['aab']],
+    ['\\Q…\\E quotes', '\\Qa.b\\E', 'a.b axb', ['a.b']],
+    ['Kelvin sign folds with k', '(?i)k', '\u212a', ['\u212a']],
+    ['a { that is not a repeat is literal', 'a{,2}', 'a{,2}', ['a{,2}']],
+    ['(?U) swaps greediness', '(?U)a+', 'aaa', ['a', 'a', 'a']],
+    ['astral characters count as one', '^.$', '\u{1f600}', ['\u{1f600}']],
+  ])('%s', (_name, pattern, text, expected) => {
+    expect(all(pattern, text)).toEqual(expected);
+  });
+
+  it('counts groups like Go NumSubexp, named and unnamed', () => {
+    expect(translateGoRegex('(a)(?:b)(?P<c>c)(?i:d)').groups).toBe(2);
+    expect(translateGoRegex('(?P<x>a)').names[1]).toBe('x');
+  });
+
+  it('drops an empty match right after a previous match, like Go FindAll', () => {
+    expect(findAllIndex(compileGoRegex('a*'), 'baaab')).toEqual([
+      [0, 0],
+      [1, 4],
+      [5, 5],
+    ]);
+  });
+
+  it('reports unmatched groups as empty strings, like Go FindStringSubmatch', () => {
+    expect(findSubmatch(compileGoRegex('(a)|(b)'), 'b')).toEqual(['b', '', 'b']);
+  });
+
+  it.each([
+    ['(a', 'missing closing )'],
+    ['a)', 'unexpected )'],
+    ['a**', 'nested repetition'],
+    ['*a', 'missing argument'],
+    ['(a)\\1', 'backreferences'],
+    ['\\C', 'no JavaScript equivalent'],
+    ['\\Z', 'invalid escape'],
+    ['[z-a]', 'class range'],
+    ['a{1001}', 'repeat count'],
+    ['(?x)a', 'Perl syntax'],
+    ['[[:nope:]]', 'class range'],
+    ['\\p{Nope}', 'class range'],
+  ])('rejects %s (%s) instead of silently changing its meaning', (pattern, why) => {
+    expect(() => translateGoRegex(pattern)).toThrow(RegexTranslationError);
+    expect(() => translateGoRegex(pattern)).toThrow(new RegExp(why.replace(/[()]/g, '\\$&')));
+  });
+
+  it('folds like Go simple folding', () => {
+    expect(foldOrbit(0x6b).sort((a, b) => a - b)).toEqual([0x4b, 0x6b, 0x212a]);
+    expect(foldOrbit(0x31)).toEqual([0x31]);
+  });
+});
