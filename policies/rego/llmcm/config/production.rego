@@ -76,7 +76,7 @@ flag_enabled(f) if f == true
 flag_enabled(f) if f.enabled == true
 
 # A flag name is debug-like when one of its words (split at - _ .) is in data.naming.debug_flag_words.
-# String builtins, not regex.match: the wasm runtime compiles a regex on every call.
+# String builtins, not regex.match: regex matching was the main cost in the wasm runtime.
 flag_words(name) := split(replace(replace(lower(name), "-", "_"), ".", "_"), "_")
 
 debug_flag(name, _) if {
