@@ -1,9 +1,10 @@
+import { Socket } from 'node:net';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AwsSecretsManagerStore } from '../../../src/stores/aws-secrets-manager/aws-secrets-manager-store.js';
 import { openStore } from '../../../src/stores/registry.js';
 import { serverTools, testStoreEnv, unreachableStoreConfig, useServer } from '../../support/servers.js';
@@ -11,6 +12,24 @@ import { describeWithTools } from '../../support/tools.js';
 import { applyOnTop, defineStoreContract, freshEnvironment, stampFor } from './contract.js';
 
 const context = { root: process.cwd(), env: testStoreEnv };
+
+// Every socket this file opens is recorded: the SDK must only ever talk to the loopback endpoint
+// (never the instance metadata address 169.254.169.254, never a real AWS endpoint).
+const connectedHosts: string[] = [];
+const originalConnect = Socket.prototype.connect;
+beforeAll(() => {
+  vi.spyOn(Socket.prototype, 'connect').mockImplementation(function (this: Socket, ...args: unknown[]) {
+    const first = args[0] as { host?: string; path?: string } | number | string;
+    if (typeof first === 'object' && first !== null && !first.path)
+      connectedHosts.push(first.host ?? 'localhost');
+    else if (typeof first === 'number')
+      connectedHosts.push(typeof args[1] === 'string' ? args[1] : 'localhost');
+    return (originalConnect as (...a: unknown[]) => Socket).apply(this, args);
+  });
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+});
 
 describeWithTools(serverTools.moto, 'aws-secrets-manager store against moto (contract)', () => {
   const server = useServer('moto');
@@ -77,6 +96,11 @@ describeWithTools(serverTools.moto, 'aws-secrets-manager store against moto (con
         ),
       ).rejects.toMatchObject({ code: 'STORE_CONFIG' });
       expect(process.env.AWS_EC2_METADATA_DISABLED).toBe('true');
+    });
+
+    it('opened sockets to loopback only, during this whole file', () => {
+      expect(connectedHosts.length).toBeGreaterThan(0);
+      expect(connectedHosts.filter((host) => !['127.0.0.1', 'localhost', '::1'].includes(host))).toEqual([]);
     });
   });
 });
