@@ -256,6 +256,7 @@ export function verifyMac(
   let problem: string | undefined;
   try {
     const opened = openValue(key, meta.mac, macAad(meta.lastModified, file));
+    if (opened.type !== 'str') throw new Error('mac type');
     stored = opened.text;
   } catch (error) {
     if (error instanceof LlmcmError) problem = error.message;

@@ -75,6 +75,14 @@ function isPlainSafe(s: string, inFlow: boolean): boolean {
   );
 }
 
+/** A double-quoted YAML scalar: JSON escapes plus the characters YAML treats as breaks or BOM. */
+function yamlDoubleQuoted(s: string): string {
+  return JSON.stringify(s).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** The YAML source style for a plaintext value. */
 function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: Scalar.Type } {
   switch (value.type) {
@@ -82,12 +90,12 @@ function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: S
     case 'bytes': {
       const s = value.text;
       if (isPlainSafe(s, inFlow)) return { text: s, type: 'PLAIN' };
-      if (
-        !inFlow &&
-        s.includes('\n') &&
-        !/[\u0000-\u0009\u000b-\u001f\u007f\r]/.test(s) &&
-        !/ \n|\n /.test(s)
-      ) {
+      // Literal block only where it round-trips exactly; everything else is double-quoted.
+      const blockSafe =
+        !/[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\r]/.test(s) &&
+        !/ \n|\n |^\s|\n\n$/.test(s) &&
+        !s.endsWith(' ');
+      if (!inFlow && s.includes('\n') && blockSafe) {
         return { text: s, type: 'BLOCK_LITERAL' };
       }
       return { text: s, type: 'QUOTE_DOUBLE' };
@@ -307,7 +315,14 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
               scalarNode.value = update.envelope;
             } else if (update.kind === 'plain') {
               const style = plainStyle(update.value, leafFlow);
-              CST.setScalarValue(tok, style.text, { type: style.type, inFlow: leafFlow, afterKey: true });
+              if (style.type === 'QUOTE_DOUBLE' && tok.type !== 'block-scalar') {
+                // JSON string syntax is valid YAML double-quoted syntax and never folds lines.
+                const flowTok = tok as CST.FlowScalar;
+                flowTok.type = 'double-quoted-scalar';
+                flowTok.source = yamlDoubleQuoted(style.text);
+              } else {
+                CST.setScalarValue(tok, style.text, { type: style.type, inFlow: leafFlow, afterKey: true });
+              }
               scalarNode.value = jsValueOf(update.value);
             } else {
               // A comment stored as a sequence item (sops 3.13.2+): write it back as a comment line.
