@@ -296,7 +296,7 @@ export async function openRedisStore(settings: StoreSettings, _context: OpenStor
       ...base,
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : 6379,
-      db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+      db: parseDb(settings.name, parsed.pathname.length > 1 ? parsed.pathname.slice(1) : 0),
       username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       password: parsed.password ? decodeURIComponent(parsed.password) : settings.secret('password'),
       tls: parsed.protocol === 'rediss:' ? {} : undefined,
@@ -310,7 +310,7 @@ export async function openRedisStore(settings: StoreSettings, _context: OpenStor
       ...base,
       host,
       port: settings.integer('port', 6379),
-      db: (settings.config.db as number | undefined) ?? 0,
+      db: parseDb(settings.name, settings.config.db ?? 0),
       username: settings.string('username'),
       password: settings.secret('password'),
     };
@@ -320,4 +320,12 @@ export async function openRedisStore(settings: StoreSettings, _context: OpenStor
   if (!/^[A-Za-z0-9_.-]+$/.test(prefix))
     throw storeConfigError(settings.name, "setting 'prefix' must be letters, digits, _ . -");
   return new RedisStore(settings.name, options, target, prefix, timeoutMs);
+}
+
+/** Redis logical database: a non-negative integer, from the URL path or the `db` setting. */
+function parseDb(store: string, value: unknown): number {
+  const db = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof db !== 'number' || !Number.isInteger(db) || db < 0)
+    throw storeConfigError(store, 'the redis database (url path or `db`) must be a non-negative integer');
+  return db;
 }
