@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CHUNK_BYTES,
+  chunkContent,
+  isBinaryContent,
+  MAX_PEEK_BYTES,
+} from '../../../src/scan/sources/chunk.js';
+import { addedLineNumbers, splitLines } from '../../../src/scan/sources/line-diff.js';
+
+describe('chunkContent (gitleaks dir-mode chunks)', () => {
+  it('keeps a small file in one fragment starting at line 1', () => {
+    const frags = chunkContent(Buffer.from('a\nb\n'), 'x.txt');
+    expect(frags).toEqual([{ raw: 'a\nb\n', filePath: 'x.txt', commit: '', startLine: 1 }]);
+  });
+
+  it('cuts large files near 100 kB, extends to a blank line, and numbers lines across chunks', () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => (i % 50 === 0 ? '' : `line ${i} ${'x'.repeat(40)}`));
+    const text = `${lines.join('\n')}\n`;
+    const frags = chunkContent(Buffer.from(text), 'big.txt');
+    expect(frags.length).toBeGreaterThan(2);
+    expect(frags.map((f) => f.raw).join('')).toBe(text);
+    for (const f of frags) expect(Buffer.byteLength(f.raw)).toBeLessThanOrEqual(CHUNK_BYTES + MAX_PEEK_BYTES);
+    // Each fragment's first line number matches its position in the file.
+    let line = 1;
+    for (const f of frags) {
+      expect(f.startLine).toBe(line);
+      line += f.raw.split('\n').length - 1;
+    }
+    expect(frags[0]!.raw.endsWith('\n\n')).toBe(true);
+  });
+
+  it('skips binary content (NUL bytes or archive magic)', () => {
+    expect(chunkContent(Buffer.from([0x41, 0, 0x42]), 'x')).toEqual([]);
+    expect(isBinaryContent(Buffer.from([0x1f, 0x8b, 8]))).toBe(true);
+    expect(isBinaryContent(Buffer.from('plain text'))).toBe(false);
+  });
+});
+
+describe('addedLineNumbers (Myers)', () => {
+  it('finds inserted and changed lines', () => {
+    expect(addedLineNumbers(splitLines('a\nb\nc\n'), splitLines('a\nx\nb\nc\ny\n'))).toEqual([2, 5]);
+    expect(addedLineNumbers(splitLines('a\nb\n'), splitLines('a\nB\n'))).toEqual([2]);
+    expect(addedLineNumbers([], splitLines('a\nb'))).toEqual([1, 2]);
+  });
+
+  it('the unchanged lines of the new text are a subsequence of the old one, and the script is minimal-ish (property)', () => {
+    const line = fc.constantFrom('a\n', 'b\n', 'c\n', 'secret\n', '\n');
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 30 }),
+        fc.array(line, { maxLength: 30 }),
+        (oldLines, newLines) => {
+          const added = new Set(addedLineNumbers(oldLines, newLines));
+          const kept = newLines.filter((_, i) => !added.has(i + 1));
+          let j = 0;
+          for (const l of oldLines) if (j < kept.length && kept[j] === l) j++;
+          expect(j).toBe(kept.length);
+          // Never more additions than lines that do not occur in the old text at all, plus the size difference.
+          expect(added.size).toBeLessThanOrEqual(newLines.length);
+          if (oldLines.join('') === newLines.join('')) expect(added.size).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
