@@ -406,8 +406,9 @@ process.on('exit', () => {
 /**
  * Kills servers recorded by an earlier test process that died without stopping them. Only pids we
  * recorded ourselves are touched, and only if their command line still names the server binary.
+ * Runs before every start; exported for its own test.
  */
-function reapLeftovers(): void {
+export function reapLeftovers(): void {
   if (!existsSync(stateDir)) return;
   for (const file of readdirSync(stateDir)) {
     const path = join(stateDir, file);
