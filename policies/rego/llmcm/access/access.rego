@@ -18,6 +18,13 @@ roles_of(id) := {r |
 	id in role.members
 }
 
+default actor_label := ""
+
+actor_label := lib.text(input.actor.id)
+
+# No actor, or one holding no role: no roles (the decision stays defined and denies).
+default actor_roles := set()
+
 actor_roles := roles_of(actor)
 
 tier(env) := lib.env_setting(env, ["tier"], "")
@@ -91,13 +98,15 @@ rejected_self_approval if {
 
 denial(id, env, path, msg) := {"id": id, "env": env, "path": path, "msg": msg}
 
-deny contains denial("unknown-action", "", "", "action must be 'change' or 'promote'") if {
-	not input.action in actions
-}
+# A rule, not `not input.action in actions`: OPA hoists the ref out of the negation, so a missing
+# action would make the whole body undefined instead of denying.
+known_action if input.action in actions
+
+deny contains denial("unknown-action", "", "", "action must be 'change' or 'promote'") if not known_action
 
 deny contains d if {
 	count(actor_roles) == 0
-	d := denial("unknown-actor", "", "", concat("", ["actor '", lib.text(object.get(input, ["actor", "id"], "")), "' holds no role in data.access.roles"]))
+	d := denial("unknown-actor", "", "", concat("", ["actor '", actor_label, "' holds no role in data.access.roles"]))
 }
 
 deny contains d if {

@@ -127,3 +127,16 @@ test_change_in_a_freeze_is_denied if {
 	inp := object.union(change("rita", "prod", ["/models/gpt-4o"]), {"now": fx.frozen_now})
 	denial_ids(inp) == {"change-window"}
 }
+
+test_decision_is_defined_without_an_actor if {
+	d := access.decision with input as {"now": fx.now, "action": "promote", "config": {}}
+	not d.allowed
+	d.roles == set()
+	"unknown-actor" in {x.id | some x in d.deny}
+}
+
+test_decision_is_defined_for_a_non_object_input if {
+	d := access.decision with input as false
+	not d.allowed
+	{x.id | some x in d.deny} == {"unknown-action", "unknown-actor"}
+}
