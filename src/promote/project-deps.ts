@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { loadEnvironment } from '../config/environment.js';
@@ -7,10 +6,10 @@ import { flattenForStore, secretKeys } from '../config/flatten.js';
 import { loadProject } from '../config/project.js';
 import { adaptTreeReader } from '../config/reader.js';
 import type { ProjectConfig } from '../config/types.js';
-import { LlmcmError } from '../core/errors.js';
 import { resolveFingerprintKey } from '../core/fingerprint.js';
 import { type GitIdentity, openRepository, type Repository } from '../repo/repository.js';
 import { createTreeReader } from '../repo/tree.js';
+import { loadAgeIdentities } from '../sops/age-keys.js';
 import { openStore } from '../stores/registry.js';
 import type { DesiredState, PromotionDeps } from './promote.js';
 
@@ -19,28 +18,6 @@ export interface ProjectDepsOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   log?: (line: string) => void;
-}
-
-/** Reads age identities the way sops does: SOPS_AGE_KEY (text) and SOPS_AGE_KEY_FILE (path). */
-export function readAgeIdentities(env: NodeJS.ProcessEnv): string[] {
-  const texts: string[] = [];
-  if (env.SOPS_AGE_KEY) texts.push(env.SOPS_AGE_KEY);
-  const file = env.SOPS_AGE_KEY_FILE;
-  if (file) {
-    if (!existsSync(file)) {
-      throw new LlmcmError(`SOPS_AGE_KEY_FILE points at ${file}, which does not exist`, {
-        code: 'AGE_KEY_FILE_MISSING',
-        kind: 'decrypt',
-        hint: 'set SOPS_AGE_KEY_FILE to your age identity file',
-      });
-    }
-    texts.push(readFileSync(file, 'utf8'));
-  }
-  return texts
-    .join('\n')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('AGE-SECRET-KEY-'));
 }
 
 /** The committer of llmcm's records: git's user.name/user.email, else a neutral default. */
@@ -77,7 +54,7 @@ export async function loadProjectContext(options: ProjectDepsOptions): Promise<P
       pending = (async () => {
         const reader = adaptTreeReader(createTreeReader(repo, commit));
         const atCommit = await loadProject(repo.dir, { reader });
-        const identities = readAgeIdentities(options.env);
+        const { identities } = await loadAgeIdentities(options.env);
         // Without identities an encrypted environment fails in flattenForStore with a clear decrypt error.
         const loaded = await loadEnvironment(atCommit, environment, {
           reader,

@@ -36,6 +36,8 @@ export interface GateDecision {
 export interface GateRequest {
   actor: string;
   environment: string;
+  /** The environment the source comes from (`--from`), if any. */
+  sourceEnvironment?: string;
   source: string;
   approvals: Approval[];
   plan: PromotionPlan;
@@ -154,6 +156,8 @@ export interface PromoteRequest {
   planHash?: string;
   force: boolean;
   operation: 'promote' | 'rollback';
+  /** The environment the source comes from (`--from`), passed to the gate. */
+  sourceEnvironment?: string;
   /** Passed to applyPlan (tests shorten them). */
   apply?: { concurrency?: number; retries?: number; backoffMs?: number; timeoutMs?: number };
   /** Test-only fault hook, see docs/promote.md ("Fault injection"). */
@@ -278,7 +282,15 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
     const approvals = await collectApprovals(deps.repo, environment, source, request.approvalIds);
     let decision: GateDecision | null = null;
     if (deps.evaluateGate) {
-      decision = await deps.evaluateGate({ actor: request.actor, environment, source, approvals, plan, now });
+      decision = await deps.evaluateGate({
+        actor: request.actor,
+        environment,
+        source,
+        approvals,
+        plan,
+        now,
+        ...(request.sourceEnvironment ? { sourceEnvironment: request.sourceEnvironment } : {}),
+      });
       if (!decision.allowed) {
         throw new PromotionRefusedError(
           `the policy gate denies promoting ${source.slice(0, 12)} to ${environment} by ${request.actor}`,

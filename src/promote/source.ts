@@ -14,6 +14,8 @@ export interface SourceSelector {
 export interface ResolvedSource {
   commit: string;
   description: string;
+  /** Set with `--from`: the environment the source comes from (the gate checks the order). */
+  fromEnvironment?: string;
 }
 
 /**
@@ -53,7 +55,11 @@ export async function resolveSource(
         hint: `promote to '${from}' first (llmcm promote ${from} --ref <commit>)`,
       });
     }
-    return { commit: record.source, description: `${from}'s promotion ${record.promotionId}` };
+    return {
+      commit: record.source,
+      description: `${from}'s promotion ${record.promotionId}`,
+      fromEnvironment: from,
+    };
   }
   const ref = selector.ref ?? 'HEAD';
   return { commit: await resolveCommit(repo, ref), description: ref };

@@ -65,6 +65,12 @@ export async function readBlobText(repo: Repository, oid: string): Promise<strin
   return Buffer.from(blob).toString('utf8');
 }
 
+/** Reads a blob by id as raw bytes (binary files such as a policy bundle). */
+export async function readBlobBytes(repo: Repository, oid: string): Promise<Uint8Array> {
+  const { blob } = await git.readBlob({ fs, dir: repo.dir, gitdir: repo.gitdir, oid, cache: repo.cache });
+  return blob;
+}
+
 /** Every file under `path` at a commit, as path → blob id (recursive, sorted). */
 export async function listFilesRecursive(
   repo: Repository,

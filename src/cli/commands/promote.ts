@@ -5,6 +5,7 @@ import { loadProjectContext } from '../../promote/project-deps.js';
 import { promote } from '../../promote/promote.js';
 import { renderStoreResults } from '../../promote/render.js';
 import { resolveSource } from '../../promote/source.js';
+import { loadAgeIdentities } from '../../sops/age-keys.js';
 import { booleanOption, type CommandSpec, listOption, stringOption } from '../command.js';
 
 /**
@@ -33,7 +34,7 @@ export async function runPromotion(
   operation: 'promote' | 'rollback',
   pickSource: (
     ctx: Awaited<ReturnType<typeof loadProjectContext>>,
-  ) => Promise<{ commit: string; description: string }>,
+  ) => Promise<{ commit: string; description: string; fromEnvironment?: string }>,
 ): Promise<number> {
   const actor = stringOption(context, 'actor') ?? context.env.LLMCM_ACTOR;
   if (!actor)
@@ -46,7 +47,10 @@ export async function runPromotion(
   const { assertEnvironment } = await import('../../promote/promote.js');
   assertEnvironment(project.deps, environment);
   const source = await pickSource(project);
-  await wireGate(project, context.env, booleanOption(context, 'skip-check'));
+  await wireGate(project, context.env, {
+    skipCheck: booleanOption(context, 'skip-check'),
+    identities: (await loadAgeIdentities(context.env)).identities,
+  });
   const timeoutMs = numberOption(stringOption(context, 'timeout-ms'), 'timeout-ms');
   const concurrency = numberOption(stringOption(context, 'concurrency'), 'concurrency');
   const hook = killHook(context.env);
@@ -59,6 +63,7 @@ export async function runPromotion(
       ...(stringOption(context, 'plan-hash') ? { planHash: stringOption(context, 'plan-hash')! } : {}),
       force: booleanOption(context, 'force'),
       operation,
+      ...(source.fromEnvironment ? { sourceEnvironment: source.fromEnvironment } : {}),
       apply: { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(concurrency ? { concurrency } : {}) },
       ...(hook ? { afterStoreApplied: hook } : {}),
     });

@@ -210,13 +210,11 @@ describe('promote', () => {
     );
     const { computeContentHash } = await import('../../../src/stores/content-hash.js');
     const values = desired[source]!;
-    stores
-      .get('a')!
-      .data.set('dev', {
-        values,
-        revision: '1',
-        stamp: { promotionId: 'p-dead', contentHash: computeContentHash(values) },
-      });
+    stores.get('a')!.data.set('dev', {
+      values,
+      revision: '1',
+      stamp: { promotionId: 'p-dead', contentHash: computeContentHash(values) },
+    });
     // Make the lock look dead: rewrite its holder pid to one that does not exist.
     const lock = (await readLock(repo, 'dev'))!;
     expect(lock.oid).toBe(stale);
