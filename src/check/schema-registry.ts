@@ -81,24 +81,18 @@ function compileSchemaFile(
   const cached = compiled.get(cacheKey);
   if (cached) return cached;
 
-  // JSON is YAML: parsing it with positions lets a compile error point at the offending line.
-  let tree: ReturnType<typeof readYamlTree>;
   let schema: Record<string, unknown>;
   try {
-    JSON.parse(text);
-    const { document, lines } = parseYamlText(text, file);
-    tree = readYamlTree(document, lines, file);
-    if (!isPlainMap(tree.value)) throw new Error('a schema must be a JSON object');
-    schema = tree.value;
+    const parsed: unknown = JSON.parse(text);
+    if (!isPlainMap(parsed)) throw new Error('a schema must be a JSON object');
+    schema = parsed;
   } catch (error) {
-    const located = error instanceof LlmcmError ? error : undefined;
     const position = /position (\d+)/.exec((error as Error).message);
-    const line = located?.line ?? (position ? lineOfOffset(text, Number(position[1])) : 1);
     throw new LlmcmError(`schema does not parse: ${(error as Error).message.split('\n')[0]}`, {
       code: 'SCHEMA_INVALID',
       kind: 'config',
       file,
-      line,
+      line: position ? lineOfOffset(text, Number(position[1])) : 1,
       hint: 'fix the JSON syntax of the schema',
     });
   }
@@ -117,14 +111,22 @@ function compileSchemaFile(
       code: 'SCHEMA_INVALID',
       kind: 'config',
       file,
-      line: locateSchemaError(message, tree),
+      line: locateSchemaError(message, text, file),
       hint: 'fix the schema (JSON Schema draft 2020-12, ajv strict mode)',
     });
   }
 }
 
 /** Finds the line of the keyword an ajv compile error names (unknown keyword, or a data/... path). */
-function locateSchemaError(message: string, tree: ReturnType<typeof readYamlTree>): number {
+function locateSchemaError(message: string, text: string, file: string): number {
+  // JSON is YAML: parsing it again with positions (only on this error path) finds the keyword's line.
+  let tree: ReturnType<typeof readYamlTree>;
+  try {
+    const { document, lines } = parseYamlText(text, file);
+    tree = readYamlTree(document, lines, file);
+  } catch {
+    return 1;
+  }
   const pathMatch = /data(\/[^\s]*)/.exec(message);
   if (pathMatch) {
     const pos = tree.positions.get(pathMatch[1]!);
