@@ -1,0 +1,217 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../support/tools.js';
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+
+/** Key-shaped test values, assembled at runtime (see test/interop/scan/corpus.ts for why). */
+function token(seed: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = ['gh', 'p_'].join('');
+  let x = seed;
+  for (let i = 0; i < 36; i++) {
+    x = (x * 48271) % 2147483647;
+    s += alphabet[x % alphabet.length];
+  }
+  return s;
+}
+
+describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
+  let repo: string;
+  const secrets = [token(11), token(22), token(33), token(44)];
+  const env = { ...process.env, NO_COLOR: '1', LLMCM_FINGERPRINT_KEY: 'e2e-key', GITLEAKS_CONFIG: '' };
+  const run = (args: string[], input?: string, cwd = repo) => {
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd, env, input, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
+  };
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', ...args], {
+      cwd: repo,
+      stdio: 'pipe',
+      env: { ...process.env, PATH: process.env.PATH },
+    }).toString();
+  const noSecretIn = (text: string) => {
+    for (const s of secrets) expect(text).not.toContain(s);
+  };
+
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: run `npm run -s build` first');
+    repo = mkdtempSync(join(tmpdir(), 'llmcm-e2e-scan-'));
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'README.md'), '# config repo\n');
+    writeFileSync(join(repo, 'old.env'), `GITHUB_TOKEN=${secrets[0]}\n`);
+    git('add', '-A');
+    git('commit', '-qm', 'first');
+    rmSync(join(repo, 'old.env'));
+    writeFileSync(join(repo, 'app.yaml'), 'model: gpt-4o\n');
+    git('add', '-A');
+    git('commit', '-qm', 'remove the leak, add app');
+  });
+
+  afterAll(() => {
+    if (repo) rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('exit 0 on a clean working tree', () => {
+    const r = run(['scan']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/no leaks found/);
+  });
+
+  it('exit 1 on a leak; text output is redacted and tells how to ignore it', () => {
+    writeFileSync(join(repo, 'leak.yaml'), `github:\n  token: ${secrets[1]}\n`);
+    const r = run(['scan']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/leak\.yaml:2:\d+ {2}github-token/);
+    expect(r.stdout).toMatch(/fp:[0-9a-f]{16}/);
+    expect(r.stdout).toContain('leak.yaml:github-token:2');
+    noSecretIn(r.all);
+  });
+
+  it('every format works and none carries the secret', () => {
+    for (const format of ['json', 'sarif', 'junit', 'csv']) {
+      const r = run(['scan', '--format', format]);
+      expect(r.code, format).toBe(1);
+      expect(r.stdout.length).toBeGreaterThan(50);
+      noSecretIn(r.all);
+    }
+    const json = JSON.parse(run(['scan', '-f', 'json']).stdout) as {
+      RuleID: string;
+      File: string;
+      Secret: string;
+    }[];
+    expect(json).toMatchObject([{ RuleID: 'github-token', File: 'leak.yaml', Secret: 'REDACTED' }]);
+  });
+
+  it('a baseline of the current findings silences them; .gitleaksignore fingerprints too', () => {
+    const r = run(['scan', '-f', 'json', '--report', 'baseline.json']);
+    expect(r.code).toBe(1);
+    expect(run(['scan', '--baseline', 'baseline.json']).code).toBe(0);
+    rmSync(join(repo, 'baseline.json'));
+    writeFileSync(join(repo, '.gitleaksignore'), 'leak.yaml:github-token:2\nstale.txt:github-token:9\n');
+    const ignored = run(['scan']);
+    expect(ignored.code).toBe(0);
+    expect(ignored.stderr).toMatch(/stale \.gitleaksignore entry.*stale\.txt/);
+    rmSync(join(repo, '.gitleaksignore'));
+  });
+
+  it('bad input gets exit 2 with the file named, even when leaks exist (never mixed)', () => {
+    const cases: [string, string, RegExp][] = [
+      ['bad.toml', '[[rules]]\nid = "x"\nregex = \n', /bad\.toml:3: invalid TOML/],
+      [
+        'unknown.toml',
+        '[[rules]]\nid = "x"\nregex = "a"\nfoo = 1\n',
+        /unknown\.toml:4: unknown field 'foo' in rule 'x'/,
+      ],
+      [
+        'regex.toml',
+        "[[rules]]\nid = \"brk\"\nregex = '''(a'''\n",
+        /regex\.toml:3: rule 'brk': regex does not compile/,
+      ],
+    ];
+    for (const [name, text, expected] of cases) {
+      writeFileSync(join(tmpdir(), name), text);
+      const r = run(['scan', '--config', join(tmpdir(), name)]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toMatch(expected);
+    }
+    writeFileSync(join(repo, 'not-a-report.json'), '{"RuleID": 1}');
+    const baseline = run(['scan', '--baseline', 'not-a-report.json']);
+    expect(baseline.code).toBe(2);
+    expect(baseline.stderr).toMatch(/not-a-report\.json: the baseline is not a gitleaks\/llmcm JSON report/);
+    rmSync(join(repo, 'not-a-report.json'));
+    const ref = run(['scan', '--base', 'no-such-branch']);
+    expect(ref.code).toBe(2);
+    expect(ref.stderr).toMatch(/ref 'no-such-branch' does not exist/);
+    expect(run(['scan', '--format', 'yaml']).code).toBe(2);
+  });
+
+  it('--history finds a secret deleted long ago, attributed to the commit that added it', () => {
+    const first = git('rev-list', '--max-parents=0', 'HEAD').trim();
+    const r = run(['scan', '--history', '-f', 'json']);
+    expect(r.code).toBe(1);
+    const findings = JSON.parse(r.stdout) as { File: string; Commit: string; Author: string }[];
+    expect(findings).toEqual([expect.objectContaining({ File: 'old.env', Commit: first, Author: 'e2e' })]);
+    noSecretIn(r.all);
+  });
+
+  it('--base/--head scans only lines added in the range', () => {
+    git('checkout', '-q', '-b', 'feature');
+    writeFileSync(join(repo, 'feature.env'), `TOKEN=${secrets[2]}\n`);
+    git('add', 'feature.env');
+    git('commit', '-qm', 'feature leak');
+    const range = run(['scan', '--base', 'main', '--head', 'feature', '-f', 'json']);
+    expect(range.code).toBe(1);
+    expect((JSON.parse(range.stdout) as { File: string }[]).map((f) => f.File)).toEqual(['feature.env']);
+    expect(run(['scan', '--base', 'feature', '--head', 'feature']).code).toBe(0);
+  });
+
+  it('--stdin scans standard input', () => {
+    expect(run(['scan', '--stdin'], `x = ${secrets[3]}\n`).code).toBe(1);
+    expect(run(['scan', '--stdin'], 'nothing here\n').code).toBe(0);
+  });
+
+  it('a rule over its time budget is a warning naming the rule and the file', () => {
+    const cfg = join(tmpdir(), 'slow.toml');
+    writeFileSync(cfg, "[[rules]]\nid = \"slow\"\nregex = '''(?:a|aa)+(?:a|aa)+b'''\n");
+    writeFileSync(join(repo, 'slow.txt'), `${'a'.repeat(26)}\n`);
+    const r = run(['scan', 'slow.txt', '--config', cfg, '--rule-budget-ms', '5']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: rule slow took \d+ ms on slow\.txt/);
+    rmSync(join(repo, 'slow.txt'));
+  });
+
+  it('hooks install: refuses to clobber, --force keeps a backup, and the hook blocks a leaking commit', () => {
+    git('checkout', '-q', 'main');
+    rmSync(join(repo, 'leak.yaml'), { force: true });
+    const hook = join(repo, '.git', 'hooks', 'pre-commit');
+    mkdirSync(join(repo, '.git', 'hooks'), { recursive: true });
+    writeFileSync(hook, '#!/bin/sh\necho mine\n');
+    chmodSync(hook, 0o755);
+    const refused = run(['hooks', 'install']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/pre-commit hook already exists/);
+    expect(readFileSync(hook, 'utf8')).toBe('#!/bin/sh\necho mine\n');
+    const forced = run(['hooks', 'install', '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(`${hook}.bak`, 'utf8')).toContain('echo mine');
+    expect(readFileSync(hook, 'utf8')).toContain('scan --staged');
+    expect(run(['hooks', 'install']).code).toBe(0); // re-installing our own hook is fine
+
+    // Staged scan sees only what is being added.
+    writeFileSync(join(repo, 'staged.env'), `NEW_TOKEN=${secrets[3]}\n`);
+    git('add', 'staged.env');
+    const staged = run(['scan', '--staged', '-f', 'json']);
+    expect(staged.code).toBe(1);
+    expect((JSON.parse(staged.stdout) as { File: string }[]).map((f) => f.File)).toEqual(['staged.env']);
+    const blocked = spawnSync(
+      'git',
+      ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', 'leak'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      },
+    );
+    expect(blocked.status).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toMatch(/staged\.env:1:\d+ {2}github-token/);
+    noSecretIn(blocked.stdout + blocked.stderr);
+    git('rm', '-q', '--cached', 'staged.env');
+    rmSync(join(repo, 'staged.env'));
+    writeFileSync(join(repo, 'ok.yaml'), 'temperature: 0.2\n');
+    git('add', 'ok.yaml');
+    const ok = spawnSync(
+      'git',
+      ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', 'ok'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      },
+    );
+    expect(ok.status).toBe(0);
+  });
+});
