@@ -68,7 +68,12 @@ export async function decryptYaml(
 /** Settings from a creation rule, with SOPS_AGE_RECIPIENTS (or explicit recipients) taking precedence. */
 export function settingsFor(
   file: string,
-  options: { recipients?: string[]; rule?: CreationRule | null; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    recipients?: string[];
+    rule?: CreationRule | null;
+    env?: NodeJS.ProcessEnv;
+    displayFile?: string;
+  } = {},
 ): EncryptionSettings & { rule: CreationRule | null } {
   const rule = options.rule === undefined ? findCreationRule(file) : options.rule;
   const envRecipients = (options.env ?? process.env).SOPS_AGE_RECIPIENTS?.split(',')
@@ -89,7 +94,7 @@ export function settingsFor(
       {
         code: 'SOPS_NO_RECIPIENTS',
         kind: 'config',
-        file,
+        file: options.displayFile ?? file,
         hint: 'add a creation rule with `age: age1…` to .sops.yaml next to the file (or above it)',
       },
     );

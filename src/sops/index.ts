@@ -30,6 +30,7 @@ export {
   hasSopsMetadata,
   type OpenedSopsFile,
   openEncryptedText,
+  parseSopsText,
   readSopsMetadata,
   recipientGroupsOf,
   reencryptText,

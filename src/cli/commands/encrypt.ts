@@ -25,7 +25,9 @@ export const encryptCommand: CommandSpec = {
   minArgs: 1,
   maxArgs: 1,
   async run(context) {
-    const { encryptText, formatFromPath, readText, settingsFor } = await import('../../sops/index.js');
+    const { encryptText, formatFromPath, parseSopsText, readText, settingsFor } = await import(
+      '../../sops/index.js'
+    );
     const { parseFormatOption, resolveArg, writeResult } = await import('../../sops/file-ops.js');
     const file = resolveArg(context.cwd, context.positionals[0]!);
     const format = parseFormatOption(stringOption(context, 'input-type')) ?? formatFromPath(file);
@@ -35,8 +37,12 @@ export const encryptCommand: CommandSpec = {
         .map((s) => s.trim())
         .filter(Boolean),
     );
-    const settings = settingsFor(file, { recipients, env: context.env });
-    const out = await encryptText(readText(file), { ...settings, file: context.positionals[0]!, format });
+    const arg = context.positionals[0]!;
+    const plaintext = readText(file);
+    // Bad input is reported before missing recipients: it is the more useful error.
+    parseSopsText(plaintext, format, arg);
+    const settings = settingsFor(file, { recipients, env: context.env, displayFile: arg });
+    const out = await encryptText(plaintext, { ...settings, file: arg, format });
     writeResult(out, {
       file,
       inPlace: booleanOption(context, 'in-place'),
