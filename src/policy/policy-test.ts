@@ -23,8 +23,8 @@ interface OpaTestCase {
 }
 
 /**
- * Runs the Rego unit tests (`opa test`) and the coverage check (`--coverage --threshold`), with the
- * pinned opa: one run for per-test results, one for coverage (opa reports them separately).
+ * Runs the Rego unit tests (`opa test`) and the coverage check (`opa test --coverage --threshold N`)
+ * with the pinned opa: one run for per-test results, one for coverage (opa reports them separately).
  */
 export async function runPolicyTests(options: {
   root: string;
