@@ -71,6 +71,9 @@ export class RedisStore implements Store {
         .hgetall(this.hashKey(environment))
         .hgetall(this.metaKey(environment))
         .exec();
+      // Only a WATCH armed on this connection could abort it, and serialised() clears those:
+      // fail loudly rather than report an empty environment.
+      if (!replies) throw storeRejectedError(this.name, 'the snapshot transaction was aborted');
       return this.toState(
         environment,
         replies?.[0]?.[1] as Record<string, string>,
@@ -211,6 +214,9 @@ export class RedisStore implements Store {
       try {
         return await body(redis);
       } catch (error) {
+        // A failure between WATCH and EXEC (bad input, stamp mismatch) must not leave the WATCH
+        // armed on this connection, or the next read's MULTI would be aborted by it.
+        if (redis.status === 'ready') await redis.unwatch().catch(() => undefined);
         throw this.mapError(error);
       }
     });

@@ -112,6 +112,29 @@ describeWithTools(serverTools.redis, 'redis store against redis-server (contract
       await store.close();
     });
 
+    it('reads correctly after an apply that failed between WATCH and EXEC', async () => {
+      const store = await openStore(server().storeConfig('redis'), context);
+      const env = freshEnvironment();
+      await applyOnTop(store, env, { set: { k: '1' }, delete: [] });
+      const state = await store.read(env);
+      // A stamp mismatch throws after WATCH; then another client changes a watched key.
+      await expect(
+        store.apply(
+          env,
+          { set: { k: '2' }, delete: [] },
+          {
+            expectedRevision: state.revision,
+            stamp: { promotionId: 'p', contentHash: 'wrong' },
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'STORE_STAMP_MISMATCH' });
+      const other = new Redis(server().port, '127.0.0.1');
+      await other.hset(`llmcm:${env}`, 'k', 'foreign');
+      other.disconnect();
+      expect((await store.read(env)).values).toEqual({ k: 'foreign' });
+      await store.close();
+    });
+
     it('reconnects after the server was killed and restarted', async () => {
       const store = await openStore(server().storeConfig('redis'), context);
       const env = freshEnvironment();
