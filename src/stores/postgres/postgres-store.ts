@@ -228,14 +228,14 @@ export class PostgresStore implements Store {
       return result;
     } catch (error) {
       failure ??= error as Error;
-      if (client) await client.query('ROLLBACK').catch(() => undefined);
+      // Our own refusals (conflict, bad input) leave a healthy connection: roll back and reuse it.
+      // Anything else (timeout, dropped socket, server error) destroys the connection instead,
+      // which makes the server abort the transaction without waiting on a possibly stuck socket.
+      if (client && error instanceof LlmcmError) await client.query('ROLLBACK').catch(() => undefined);
       throw this.mapError(error);
     } finally {
       client?.off('error', onError);
-      // A connection that failed mid-transaction is destroyed rather than returned to the pool.
-      client?.release(
-        isConnectionFailure(failure) || /terminat/i.test(failure?.message ?? '') ? failure : undefined,
-      );
+      client?.release(failure && !(failure instanceof LlmcmError) ? failure : undefined);
     }
   }
 
