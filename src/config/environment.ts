@@ -11,7 +11,7 @@ import type {
   ProjectConfig,
   Provenance,
 } from './types.js';
-import { parseYamlText, readYamlTree, type YamlTree } from './yaml-source.js';
+import { readYamlSource, type YamlTree } from './yaml-source.js';
 
 /**
  * Decrypts one sops YAML file (MAC verified) and returns its plaintext data without the `sops` key.
@@ -124,8 +124,7 @@ async function parseSource(
     throw new LlmcmError(`cannot read ${file}`, { code: 'FILE_UNREADABLE', kind: 'input', file });
   }
   const kind = documentKindOf(file.slice(file.lastIndexOf('/') + 1));
-  const { document, lines } = parseYamlText(text, file);
-  const tree = readYamlTree(document, lines, file, `/${kind}`);
+  const tree = readYamlSource(text, file, `/${kind}`);
   if (!tree.hasSopsMetadata && project.encryption === 'required') {
     throw new LlmcmError('environment file has no sops metadata, but this project requires encryption', {
       code: 'SOPS_METADATA_MISSING',

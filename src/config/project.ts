@@ -4,7 +4,7 @@ import type { StoreConfig, StoreKind } from '../stores/types.js';
 import { isPlainMap } from './merge.js';
 import { createWorkingTreeReader } from './reader.js';
 import type { ConfigReader, EnvironmentDeclaration, ProjectConfig } from './types.js';
-import { parseYamlText, readYamlTree } from './yaml-source.js';
+import { readYamlSource } from './yaml-source.js';
 
 /** The project file name, at the root of the config repo. */
 export const projectFileName = 'llmcm.yaml';
@@ -53,8 +53,7 @@ export async function loadProject(
       hint: 'run llmcm from the config repo root, or create llmcm.yaml (see docs/config.md)',
     });
   }
-  const { document, lines } = parseYamlText(text, file);
-  const tree = readYamlTree(document, lines, file);
+  const tree = readYamlSource(text, file);
   const raw = tree.value;
   const lineOf = (pointer: string) => tree.positions.get(pointer)?.keyLine ?? 1;
   const fail = (message: string, pointer: string, hint: string): never => {

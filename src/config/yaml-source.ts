@@ -1,6 +1,7 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
 import { looksEncrypted, readEnvelopeType } from './envelope-type.js';
+import { readFastYamlTree } from './fast-yaml.js';
 import { createLineIndex, type LineIndex } from './line-index.js';
 import type { EnvelopeType } from './types.js';
 
@@ -146,4 +147,15 @@ function describeKey(node: Node | null): string {
   if (node === null || node === undefined) return 'an empty key';
   if (isScalar(node)) return node.value === null ? 'null' : typeof node.value;
   return isMap(node) ? 'a mapping' : isSeq(node) ? 'a sequence' : 'a complex key';
+}
+
+/**
+ * Reads a YAML file into plain data with positions: the fast reader for the common block style, the
+ * full `yaml` parser for everything else (and for every error, so messages and positions stay exact).
+ */
+export function readYamlSource(text: string, file: string, prefix = ''): YamlTree {
+  const fast = readFastYamlTree(text, prefix);
+  if (fast) return fast;
+  const { document, lines } = parseYamlText(text, file);
+  return readYamlTree(document, lines, file, prefix);
 }
