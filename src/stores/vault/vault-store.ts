@@ -117,6 +117,15 @@ export class VaultStore implements Store {
     const response = await this.request('GET', url);
     const body = (await response.json().catch(() => ({}))) as VaultReadBody;
     const metadata = body.data?.metadata;
+    if (response.status === 404 && !metadata && (body.errors ?? []).length > 0) {
+      // A missing secret answers 404 with no errors; a 404 with an error means no such mount/route.
+      throw storeRejectedError(
+        this.name,
+        `read answered HTTP 404: ${(body.errors ?? []).join('; ').slice(0, 200)}`,
+        undefined,
+        `check that a KV v2 secrets engine is mounted at '${this.mount}/'`,
+      );
+    }
     if (response.status === 404) {
       // A soft-deleted or destroyed latest version still has a version number, which CAS checks against.
       const deletedVersion = metadata?.version;

@@ -56,6 +56,29 @@ describeWithTools(serverTools.vault, 'vault store against OpenBao (contract)', (
       expect((await readRaw(env)).b).toBe('2');
     });
 
+    it('reports a missing mount instead of reading it as an empty environment', async () => {
+      const store = await openStore(server().storeConfig('vault', { mount: 'no-such-mount' }), context);
+      await expect(store.read(freshEnvironment())).rejects.toMatchObject({
+        code: 'STORE_REJECTED',
+        hint: expect.stringContaining('no-such-mount'),
+      });
+    });
+
+    it('reads a soft-deleted latest version as empty, keeping its version for compare-and-set', async () => {
+      const store = await openStore(server().storeConfig('vault'), context);
+      const env = freshEnvironment();
+      await applyOnTop(store, env, { set: { k: '1' }, delete: [] });
+      const deleted = await fetch(`${server().url}/v1/secret/data/llmcm/${env}`, {
+        method: 'DELETE',
+        headers: { 'X-Vault-Token': 'root' },
+      });
+      expect(deleted.status).toBe(204);
+      const state = await store.read(env);
+      expect(state).toEqual({ values: {}, revision: '1', stamp: null });
+      await applyOnTop(store, env, { set: { k: '2' }, delete: [] });
+      expect(await store.read(env)).toMatchObject({ values: { k: '2' }, revision: '2' });
+    });
+
     it('reports a bad token as a refusal with a hint, not as a conflict', async () => {
       const store = await openStore(server().storeConfig('vault', { token: 'not-a-token' }), context);
       await expect(store.read(freshEnvironment())).rejects.toMatchObject({
