@@ -3,6 +3,15 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LlmcmError } from '../core/errors.js';
+import {
+  decryptWithX25519,
+  encryptToX25519,
+  generateX25519IdentityString,
+  parseX25519Identity,
+  parseX25519Recipient,
+  recipientOfIdentity,
+  type X25519Identity,
+} from './age-native.js';
 
 /** The age identities found by sops-style discovery. Secrets stay inside; only sources are shown. */
 export interface AgeIdentities {
@@ -93,6 +102,7 @@ function loadAge(): Promise<AgeModule> {
 
 /** Throws an LlmcmError unless `recipient` is an age recipient this build can encrypt to. */
 export async function assertValidRecipient(recipient: string, file?: string): Promise<void> {
+  if (parseX25519Recipient(recipient)) return;
   const age = await loadAge();
   try {
     new age.Encrypter().addRecipient(recipient);
@@ -111,6 +121,8 @@ export async function assertValidRecipient(recipient: string, file?: string): Pr
 
 /** Wraps data-key bytes for one recipient as an armored age file (ends with a newline). */
 export async function wrapForRecipient(recipient: string, secret: Uint8Array): Promise<string> {
+  const x25519 = parseX25519Recipient(recipient);
+  if (x25519) return encryptToX25519(x25519, secret);
   const age = await loadAge();
   const encrypter = new age.Encrypter();
   encrypter.addRecipient(recipient);
@@ -118,8 +130,35 @@ export async function wrapForRecipient(recipient: string, secret: Uint8Array): P
 }
 
 /** Tries to unwrap an armored age file with the identities; null when none of them matches. */
+const parsedIdentities = new WeakMap<AgeIdentities, { x25519: X25519Identity[]; others: string[] }>();
+
+function splitIdentities(ids: AgeIdentities): { x25519: X25519Identity[]; others: string[] } {
+  let split = parsedIdentities.get(ids);
+  if (!split) {
+    split = { x25519: [], others: [] };
+    for (const id of ids.identities) {
+      const parsed = parseX25519Identity(id);
+      if (parsed) split.x25519.push(parsed);
+      else split.others.push(id);
+    }
+    parsedIdentities.set(ids, split);
+  }
+  return split;
+}
+
 export async function unwrapWithIdentities(enc: string, ids: AgeIdentities): Promise<Uint8Array | null> {
   if (ids.identities.length === 0) return null;
+  const split = splitIdentities(ids);
+  if (split.x25519.length > 0) {
+    try {
+      const native = decryptWithX25519(enc, split.x25519);
+      if (native) return native;
+    } catch {
+      return null;
+    }
+  }
+  // Only identities the native path cannot use need the age-encryption library.
+  if (split.others.length === 0) return null;
   const age = await loadAge();
   let file: Uint8Array;
   try {
@@ -128,7 +167,7 @@ export async function unwrapWithIdentities(enc: string, ids: AgeIdentities): Pro
     return null;
   }
   const decrypter = new age.Decrypter();
-  for (const id of ids.identities) {
+  for (const id of split.others) {
     try {
       decrypter.addIdentity(id);
     } catch {
@@ -144,7 +183,6 @@ export async function unwrapWithIdentities(enc: string, ids: AgeIdentities): Pro
 
 /** A new X25519 identity and its recipient. */
 export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
-  const age = await loadAge();
-  const identity = await age.generateX25519Identity();
-  return { identity, recipient: await age.identityToRecipient(identity) };
+  const identity = generateX25519IdentityString();
+  return { identity, recipient: recipientOfIdentity(parseX25519Identity(identity)!) };
 }
