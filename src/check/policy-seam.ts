@@ -12,6 +12,9 @@ export function createPolicyStageRunner(options: {
   actor?: string;
 }): PolicyStageRunner {
   return async ({ root, environments, diffs }) => {
+    // The engine (wasm runtime) is only loaded for a project that has policies.
+    const { hasPolicies } = await import('../policy/policy-sources.js');
+    if (!hasPolicies(root)) return { findings: [], skipped: 'no policies in this project' };
     const { runPolicyStage } = await import('../policy/stage.js');
     const change: Record<string, { added: string[]; removed: string[]; changed: string[] }> = {};
     for (const diff of diffs) {
