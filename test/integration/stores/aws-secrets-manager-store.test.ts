@@ -1,5 +1,7 @@
 import { Socket } from 'node:net';
 import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
@@ -67,6 +69,23 @@ describeWithTools(serverTools.moto, 'aws-secrets-manager store against moto (con
         expect(previous.VersionId).toBe(first.result.revision);
         const described = await client.send(new DescribeSecretCommand({ SecretId: `llmcm/${env}` }));
         expect(described.VersionIdsToStages?.[second.result.revision as string]).toContain('AWSCURRENT');
+      } finally {
+        client.destroy();
+        await store.close();
+      }
+    });
+
+    it('reports a secret scheduled for deletion and a non-JSON secret clearly', async () => {
+      const store = await openStore(server().storeConfig('aws'), context);
+      const client = rawClient();
+      try {
+        const env = freshEnvironment();
+        await applyOnTop(store, env, { set: { k: '1' }, delete: [] });
+        await client.send(new DeleteSecretCommand({ SecretId: `llmcm/${env}`, RecoveryWindowInDays: 7 }));
+        await expect(store.read(env)).rejects.toMatchObject({ code: 'STORE_REJECTED', kind: 'store' });
+        const plain = freshEnvironment();
+        await client.send(new CreateSecretCommand({ Name: `llmcm/${plain}`, SecretString: 'not json' }));
+        await expect(store.read(plain)).rejects.toMatchObject({ code: 'STORE_CORRUPT', kind: 'store' });
       } finally {
         client.destroy();
         await store.close();
