@@ -21,6 +21,7 @@ export interface WriteCommitOptions {
   /** Seconds since the epoch (tests pin it). */
   timestamp?: number;
   onSign?: CommitSigner;
+  /** Passed to onSign as `secretKey` (e.g. a key id); 'default' when not given. */
   signingKey?: string;
 }
 
@@ -49,7 +50,8 @@ export async function writeCommitObject(repo: Repository, options: WriteCommitOp
       committer: who,
       noUpdateBranch: true,
       onSign: options.onSign,
-      signingKey: options.signingKey ?? '',
+      // isomorphic-git signs only when signingKey is non-empty; it is handed to onSign as `secretKey`.
+      signingKey: options.signingKey || 'default',
     });
   }
   return git.writeCommit({

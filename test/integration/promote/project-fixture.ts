@@ -10,6 +10,7 @@ export function createProjectRepo(
   stores: StoreConfig[],
   environments = ['dev', 'staging'],
 ): TempRepo & {
+  /** Commits environments/<env>/flags.yaml; key `k` is stored as `flags.k.description`. */
   setValues(env: string, values: Record<string, unknown>): string;
 } {
   const repo = createTempRepo('llmcm-promote-');
@@ -26,7 +27,11 @@ export function createProjectRepo(
   return {
     ...repo,
     setValues(env, values) {
-      return repo.commit({ [`environments/${env}/flags.yaml`]: stringify(values) }, `set ${env}`);
+      // Valid `flags` documents (so check passes): each value becomes a flag's description.
+      const flags = Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [k, { enabled: true, description: String(v) }]),
+      );
+      return repo.commit({ [`environments/${env}/flags.yaml`]: stringify(flags) }, `set ${env}`);
     },
   };
 }

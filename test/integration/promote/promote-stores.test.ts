@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,7 +91,8 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
       ['c-vault', 'applied'],
     ]);
     const values = await readAll(p.dir);
-    for (const name of ['a-file', 'b-redis', 'c-vault']) expect(values[name]!['flags.level']).toBe('3');
+    for (const name of ['a-file', 'b-redis', 'c-vault'])
+      expect(values[name]!['flags.level.description']).toBe('3');
     expect((await promote(deps, request(source))).status).toBe('up-to-date');
     expect((await detectDrift(deps, 'dev')).drifted).toBe(false);
     expect(p.git('log', '-p', 'refs/llmcm/promotions/dev')).not.toContain('CANARY');
@@ -145,7 +147,8 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
       admin.disconnect();
     }
     const values = await readAll(p.dir);
-    for (const name of ['a-file', 'b-redis', 'c-vault']) expect(values[name]!['flags.level']).toBe('1');
+    for (const name of ['a-file', 'b-redis', 'c-vault'])
+      expect(values[name]!['flags.level.description']).toBe('1');
     const [record] = await listRecords((await loadProjectContext({ cwd: p.dir, env })).repo, 'dev');
     expect(record!.stores.map((s) => s.outcome)).toEqual(['restored', 'failed', 'skipped']);
   });
@@ -185,13 +188,61 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     }
   });
 
+  it('times out a write that never returns (stalling proxy in front of vault) and restores the others', async () => {
+    const target = new URL(vault().url);
+    let stallWrites = false;
+    const proxy = createHttpServer((req, res) => {
+      if (stallWrites && req.method !== 'GET') return; // swallow the write: no answer, ever
+      const upstream = httpRequest(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    counter++;
+    const p = createProjectRepo([
+      { name: 'a-file', kind: 'file', directory: '.llmcm/a' },
+      { ...vault().storeConfig('z-vault'), address: `http://127.0.0.1:${port}`, prefix: `t${counter}` },
+    ]);
+    project = p;
+    try {
+      const first = p.setValues('dev', { level: 1 });
+      const { deps } = await loadProjectContext({ cwd: p.dir, env });
+      await promote(deps, request(first));
+      const second = p.setValues('dev', { level: 2 });
+      stallWrites = true;
+      await expect(
+        promote(deps, request(second, { apply: { concurrency: 1, retries: 0, timeoutMs: 500 } })),
+      ).rejects.toMatchObject({
+        exitCode: 4,
+      });
+      stallWrites = false;
+      const values = await readAll(p.dir);
+      expect(values['a-file']!['flags.level.description']).toBe('1');
+      expect(values['z-vault']!['flags.level.description']).toBe('1');
+      const [record] = await listRecords((await loadProjectContext({ cwd: p.dir, env })).repo, 'dev');
+      expect(record!.result).toBe('failed');
+      expect(record!.stores.find((s) => s.store === 'z-vault')!.error).toMatch(
+        /did not answer within 500 ms/,
+      );
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+
   it('survives a kill between two stores: the next run shows the lock and record, then completes', async () => {
     const p = fresh();
     const source = p.setValues('dev', { level: 5 });
     const killed = await cliRun(p.dir, ['promote', 'dev', '--actor', 'alice', '--concurrency', '1'], {
       LLMCM_TEST_KILL_AFTER_STORES: '1',
     });
-    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.signal, `${killed.code} ${killed.stdout} ${killed.stderr}`).toBe('SIGKILL');
     const { repo } = await loadProjectContext({ cwd: p.dir, env });
     const lock = await readLock(repo, 'dev');
     expect(lock?.staleReason).toMatch(/is gone/);
@@ -204,7 +255,8 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     expect(records.map((r) => r.result)).toEqual(['succeeded', 'interrupted']);
     expect(records[1]!.stores.map((s) => s.outcome)).toEqual(['applied', 'skipped', 'skipped']);
     const values = await readAll(p.dir);
-    for (const name of ['a-file', 'b-redis', 'c-vault']) expect(values[name]!['flags.level']).toBe('5');
+    for (const name of ['a-file', 'b-redis', 'c-vault'])
+      expect(values[name]!['flags.level.description']).toBe('5');
     expect(source).toBe(records[0]!.source);
     expect((await cliRun(p.dir, ['drift', 'dev'])).code).toBe(0);
   });
