@@ -145,12 +145,12 @@ describeWithTools(['opa'], 'policy build with the pinned opa', () => {
 
   it('a missing entrypoint says which rule to define', async () => {
     const root = copyProject();
-    const main = join(root, 'policies/rego/llmcm/config/main.rego');
-    writeFileSync(main, readFileSync(main, 'utf8').replace('\nresult := {', '\noutcome := {'));
+    const access = join(root, 'policies/rego/llmcm/access/access.rego');
+    writeFileSync(access, readFileSync(access, 'utf8').replace('\ndecision := {', '\nverdict := {'));
     const error = await errorOf(buildPolicyBundle({ root, env: withOpa }));
     expect(error.code).toBe('POLICY_ENTRYPOINT_MISSING');
-    expect(error.message).toContain('llmcm/config/result');
-    expect(error.hint).toContain("define rule 'result' in package llmcm.config");
+    expect(error.message).toContain('llmcm/access/decision');
+    expect(error.hint).toContain("define rule 'decision' in package llmcm.access");
   });
 
   it('a data file that does not parse is refused before opa runs', async () => {

@@ -8,55 +8,45 @@ package llmcm.config
 
 import data.llmcm.lib
 
-# A violation is waived by an active exemption.
-waivers(v) := lib.exemptions_for(v.id, v.env, v.path)
-
-applies(v) if count(waivers(v)) == 0
-
-deny contains lib.report(v) if {
-	some v in violation
-	lib.rule_mode(v.id) == "enforce"
-	applies(v)
-}
-
-# Dry-run rules report what they would deny, as warnings.
-warn contains object.union(lib.report(v), {"dry_run": true}) if {
-	some v in violation
-	lib.rule_mode(v.id) == "warn"
-	applies(v)
-}
-
-warn contains w if some w in lib.expired_exemption_warnings
-
-exempted contains {"id": v.id, "env": v.env, "path": v.path, "exemptions": ids} if {
-	some v in violation
-	lib.rule_mode(v.id) != "off"
-	ids := waivers(v)
-	count(ids) > 0
-}
-
-checked_envs contains env if some env, _ in input.config
-
-checked_envs contains env if some env, _ in input.change
-
-failed(id, env) if {
-	some v in violation
-	v.id == id
-	v.env == env
-	applies(v)
-}
-
-# conftest reports passes too: every enabled rule that found nothing in a file.
-passes contains {"id": id, "env": env, "file": lib.file_of(env, lib.rule_section(id))} if {
-	some id, _ in data.rules
-	lib.rule_mode(id) != "off"
-	some env in checked_envs
-	not failed(id, env)
-}
-
+# The whole result is computed in one rule body from local variables: the wasm runtime evaluates a
+# rule again at every reference (no caching of virtual documents), so deny, warn, passes and
+# exempted as separate rules over `violation` would compute every violation four times.
 result := {
-	"deny": deny,
-	"warn": warn,
-	"passes": passes,
-	"exempted": exempted,
+	"deny": deny_set,
+	"warn": warn_set,
+	"passes": passes_set,
+	"exempted": exempted_set,
+} if {
+	# Each violation with the exemptions that waive it and its rule's mode.
+	judged := {[v, lib.exemptions_for(v.id, v.env, v.path), lib.rule_mode(v.id)] | some v in violation}
+	effective := {[v, mode] | some [v, waivers, mode] in judged; count(waivers) == 0}
+	deny_set := {lib.report(v) | some [v, "enforce"] in effective}
+
+	# Dry-run rules report what they would deny, as warnings; expired exemptions warn too.
+	dry_run := {object.union(lib.report(v), {"dry_run": true}) | some [v, "warn"] in effective}
+	warn_set := dry_run | lib.expired_exemption_warnings
+	exempted_set := {{"id": v.id, "env": v.env, "path": v.path, "exemptions": waivers} |
+		some [v, waivers, mode] in judged
+		mode != "off"
+		count(waivers) > 0
+	}
+
+	# conftest reports passes too: every enabled rule that found nothing in a file.
+	failed := {[v.id, v.env] | some [v, _] in effective}
+	envs := {env | some env, _ in input.config} | {env | some env, _ in input.change}
+	passes_set := {{"id": id, "env": env, "file": lib.file_of(env, lib.rule_section(id))} |
+		some id, _ in data.rules
+		lib.rule_mode(id) != "off"
+		some env in envs
+		not [id, env] in failed
+	}
 }
+
+# conftest's entrypoints: `deny` and `warn` sets (and the passes and waivers), views of `result`.
+deny contains d if some d in result.deny
+
+warn contains w if some w in result.warn
+
+passes contains p if some p in result.passes
+
+exempted contains e if some e in result.exempted
