@@ -201,7 +201,18 @@ export async function applyPlan(
       const before: StoreState = target.input.actual;
       const previous = results.get(name)!;
       try {
-        await callWithRetry(() => target.store.restore(environment, before), { store: name, ...call });
+        // Compare-and-set on the revision our apply produced, so a restore never clobbers a write
+        // that happened after ours; a store whose outcome is unknown (failed) is restored unconditionally.
+        const after = previous.outcome === 'applied' ? previous.revision : undefined;
+        await callWithRetry(
+          () =>
+            target.store.restore(
+              environment,
+              before,
+              after !== undefined ? { expectedRevision: after } : undefined,
+            ),
+          { store: name, ...call },
+        );
         results.set(name, {
           store: name,
           outcome: previous.outcome === 'failed' ? 'failed' : 'restored',

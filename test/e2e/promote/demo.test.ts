@@ -86,6 +86,22 @@ describe('npm start (llmcm demo)', () => {
     expect(unknown.stderr).toMatch(/unknown environment 'qa'/);
     const missing = llmcm('promote', 'staging', '--ref', 'no-such-ref', '--actor', 'rita');
     expect(missing.status).toBe(2);
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir }).toString().trim();
+    const approve = llmcm('approve', 'prod', head.slice(0, 10), '--actor', 'sam');
+    expect(approve.status).toBe(0);
+    expect(approve.stdout).toMatch(/approved [0-9a-f]{12} for prod as sam: approval [0-9a-f]{40}/);
+    const stale = llmcm(
+      'promote',
+      'prod',
+      '--from',
+      'staging',
+      '--actor',
+      'ravi',
+      '--plan-hash',
+      'f'.repeat(64),
+    );
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toMatch(/the plan changed since it was reviewed/);
     // No earlier promotion of prod exists: rollback says so and writes nothing.
     const before = execFileSync('git', ['for-each-ref', 'refs/llmcm'], { cwd: dir }).toString();
     const rollback = llmcm('rollback', 'prod', '--actor', 'ravi');
