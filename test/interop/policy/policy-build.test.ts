@@ -176,6 +176,14 @@ describeWithTools(['opa'], 'policy build with the pinned opa', () => {
 });
 
 describeWithTools(['opa'], 'opa test with coverage', () => {
+  it('the policies pass `opa check --strict` and are `opa fmt` clean', async () => {
+    const opa = toolPath('opa')!;
+    const strict = await runOpa(opa, ['check', '--strict', 'policies/rego', 'policies/data'], { cwd: projectRoot });
+    expect(strict.stderr + strict.stdout).toBe('');
+    const format = await runOpa(opa, ['fmt', '--list', 'policies/rego'], { cwd: projectRoot });
+    expect(format.stdout).toBe('');
+  });
+
   it('every rule is unit-tested with at least 90% coverage', async () => {
     const result = await runPolicyTests({ root: projectRoot, threshold: 90, env: withOpa });
     expect(result.failed).toEqual([]);

@@ -25,7 +25,7 @@ primary_targets contains [env, route, i, t.model] if {
 	primary_position(r, i)
 }
 
-primary_position(r, i) if r.strategy != "fallback"
+primary_position(r, _) if r.strategy != "fallback"
 
 primary_position(r, 0) if r.strategy == "fallback"
 
