@@ -307,11 +307,18 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
               return;
             }
             if (update.kind === 'encrypted') {
-              CST.setScalarValue(tok, update.envelope, {
-                type: leafFlow ? 'QUOTE_DOUBLE' : 'PLAIN',
-                inFlow: leafFlow,
-                afterKey: true,
-              });
+              if (tok.type === 'block-scalar') {
+                CST.setScalarValue(tok, update.envelope, {
+                  type: leafFlow ? 'QUOTE_DOUBLE' : 'PLAIN',
+                  inFlow: leafFlow,
+                  afterKey: true,
+                });
+              } else {
+                // Fast path: an envelope is a valid plain scalar in block context (quoted in flow).
+                const flowTok = tok as CST.FlowScalar;
+                flowTok.type = leafFlow ? 'double-quoted-scalar' : 'scalar';
+                flowTok.source = leafFlow ? `"${update.envelope}"` : update.envelope;
+              }
               scalarNode.value = update.envelope;
             } else if (update.kind === 'plain') {
               const style = plainStyle(update.value, leafFlow);
@@ -320,6 +327,10 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
                 const flowTok = tok as CST.FlowScalar;
                 flowTok.type = 'double-quoted-scalar';
                 flowTok.source = yamlDoubleQuoted(style.text);
+              } else if (style.type === 'PLAIN' && tok.type !== 'block-scalar') {
+                const flowTok = tok as CST.FlowScalar;
+                flowTok.type = 'scalar';
+                flowTok.source = style.text;
               } else {
                 CST.setScalarValue(tok, style.text, { type: style.type, inFlow: leafFlow, afterKey: true });
               }
