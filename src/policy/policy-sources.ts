@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
 import { sha256Hex } from './canonical-json.js';
@@ -214,9 +214,4 @@ function lineOfTopKey(text: string, key: string): number | undefined {
     .split('\n')
     .findIndex((line) => line.startsWith(`${key}:`) || line.startsWith(`"${key}":`));
   return index >= 0 ? index + 1 : undefined;
-}
-
-/** A repo-relative POSIX path. */
-export function toRepoPath(root: string, abs: string): string {
-  return relative(root, abs).split(sep).join('/');
 }
