@@ -117,9 +117,14 @@ deny contains d if {
 	d := denial("change-not-granted", env, lib.text(p), concat("", ["no role of '", lib.text(actor), "' may change ", lib.text(p), " in ", env]))
 }
 
+changed_envs contains env if {
+	some pair in changed_paths
+	[env, _] := pair
+}
+
 deny contains d if {
 	input.action == "change"
-	some env, _ in input.change
+	some env in changed_envs
 	some f in lib.active_freezes(env)
 	count(lib.exemptions_for("change-window", env, "/")) == 0
 	d := denial("change-window", env, "/", concat("", [env, " is frozen (", lib.text(f.name), ") until ", lib.text(f.end)]))

@@ -128,6 +128,10 @@ test_change_in_a_freeze_is_denied if {
 	denial_ids(inp) == {"change-window"}
 }
 
+test_an_empty_change_in_a_freeze_is_allowed if {
+	access.allowed with input as object.union(change("rita", "prod", []), {"now": fx.frozen_now})
+}
+
 test_decision_is_defined_without_an_actor if {
 	d := access.decision with input as {"now": fx.now, "action": "promote", "config": {}}
 	not d.allowed
