@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { keyedFingerprint } from '../core/fingerprint.js';
 import { type CommitInfo, listCommits } from '../repo/commits.js';
 import { type Repository, readRef } from '../repo/repository.js';
-import { listFilesRecursive, readBlobText } from '../repo/tree.js';
+import { createTreeReader, listFilesRecursive, readBlobText } from '../repo/tree.js';
 import { listRecords, type StoredRecord } from './record.js';
 
 /** Decrypts one sops file to flat dotted key (within the file, no kind prefix) → plaintext, or null when no key can (then ciphertext is fingerprinted). */
@@ -120,8 +120,15 @@ export async function auditKeys(repo: Repository, options: AuditOptions): Promis
   const events: (KeyEvent & { position: number })[] = [];
   let previousFiles = new Map<string, string>();
   const previousKeys = new Map<string, KeyMap>();
+  let previousTree: string | null = null;
   for (const [i, commit] of commits.entries()) {
-    const files = await listFilesRecursive(repo, commit.oid, options.directory);
+    // Most commits do not touch the environments: skip them by the directory's tree id.
+    const tree = await createTreeReader(repo, commit.oid).oidAt(options.directory);
+    if (tree === previousTree) continue;
+    previousTree = tree;
+    const files = tree
+      ? await listFilesRecursive(repo, commit.oid, options.directory)
+      : new Map<string, string>();
     const paths = new Set([...files.keys(), ...previousFiles.keys()]);
     for (const path of [...paths].sort()) {
       if (!/\.ya?ml$/.test(path)) continue;

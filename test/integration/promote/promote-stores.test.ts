@@ -317,3 +317,42 @@ describe('promote with an unreachable store', () => {
     }
   });
 });
+
+describeWithTools(
+  ['moto_server', 'initdb', 'pg_ctl', 'postgres'],
+  'promote into aws-secrets-manager (moto) and postgres',
+  () => {
+    const moto = useServer('moto');
+    const postgres = useServer('postgres');
+    it('promotes all-or-nothing, re-runs as a no-op, restores after a kill, and reports no drift', async () => {
+      const p = createProjectRepo([moto().storeConfig('a-aws'), postgres().storeConfig('b-postgres')]);
+      try {
+        const first = p.setValues('dev', { level: 1 });
+        const { deps } = await loadProjectContext({ cwd: p.dir, env });
+        const out = await promote(deps, request(first));
+        expect(out.stores.map((s) => s.outcome)).toEqual(['applied', 'applied']);
+        expect((await promote(deps, request(first))).status).toBe('up-to-date');
+        const second = p.setValues('dev', { level: 2 });
+        let killing: Promise<void> | undefined;
+        await expect(
+          promote(
+            deps,
+            request(second, {
+              afterStoreApplied: (store) => {
+                if (store === 'a-aws') killing = postgres().kill();
+              },
+            }),
+          ),
+        ).rejects.toMatchObject({ exitCode: 4 });
+        await killing;
+        await postgres().restart();
+        const values = await readAll(p.dir);
+        expect(values['a-aws']!['flags.level.description']).toBe('1');
+        expect(values['b-postgres']!['flags.level.description']).toBe('1');
+        expect((await detectDrift(deps, 'dev')).drifted).toBe(false);
+      } finally {
+        p.remove();
+      }
+    });
+  },
+);

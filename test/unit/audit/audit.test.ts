@@ -58,6 +58,7 @@ describe('audit of keys', () => {
       'add openai',
     );
     await record('dev', c1);
+    temp.commit({ 'README.md': 'unrelated' }, 'docs only');
     temp.commit(
       { 'environments/dev/providers.yaml': 'openai:\n  api_key: sk-CANARY-two\n  timeout: 30\n' },
       'rotate key (#7)',
