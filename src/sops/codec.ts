@@ -7,6 +7,7 @@ import {
   unwrapWithIdentities,
   wrapForRecipient,
 } from './age-keys.js';
+import type { CreationRule } from './creation-rules.js';
 import { EnvelopeError, openValue, sealValue } from './envelope.js';
 import { parseDotenvFile } from './formats/dotenv-format.js';
 import type { ParsedFile, SopsFormat } from './formats/types.js';
@@ -442,10 +443,15 @@ export async function buildKeyGroups(
   return { keyGroups, shamirThreshold: threshold };
 }
 
-/** Options for encrypting plaintext. */
-export interface EncryptOptions extends EncryptionSettings {
+/**
+ * Options for encrypting plaintext: explicit key groups, or `recipients` (one group), or a resolved
+ * creation `rule` (its groups, threshold and selection settings). Explicit fields win over the rule.
+ */
+export interface EncryptOptions extends Partial<EncryptionSettings> {
   format?: SopsFormat;
   file: string;
+  recipients?: string[];
+  rule?: CreationRule | null;
   now?: Date;
 }
 
@@ -455,9 +461,14 @@ export async function encryptText(plaintext: string, options: EncryptOptions): P
   const parsed = parseSopsText(plaintext, format, options.file);
   assertNoSopsKey(parsed, options.file);
   const dataKey = randomBytes(32);
-  const groups = await buildKeyGroups(dataKey, options.keyGroups, options.shamirThreshold, options.file);
-  const selection = options.selection ?? { key: 'unencrypted_suffix', value: '_unencrypted' };
-  const macOnlyEncrypted = options.macOnlyEncrypted === true;
+  const rule = options.rule ?? undefined;
+  const keyGroups =
+    options.keyGroups ?? (options.recipients ? [options.recipients] : (rule?.keyGroups ?? []));
+  const threshold = options.shamirThreshold ?? rule?.shamirThreshold;
+  const groups = await buildKeyGroups(dataKey, keyGroups, threshold, options.file);
+  const selection = options.selection ??
+    rule?.selection ?? { key: 'unencrypted_suffix', value: '_unencrypted' };
+  const macOnlyEncrypted = (options.macOnlyEncrypted ?? rule?.macOnlyEncrypted) === true;
   const mac = encryptBranches(parsed, selection, macOnlyEncrypted, dataKey);
   const meta: SopsMetadata = {
     keyGroups: groups.keyGroups,
