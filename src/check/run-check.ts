@@ -1,8 +1,9 @@
 import { loadEnvironment, type ParsedSource } from '../config/environment.js';
 import { findEnvironment, loadProject } from '../config/project.js';
-import type { LoadedEnvironment, LoadedFile, ProjectConfig } from '../config/types.js';
+import { createWorkingTreeReader } from '../config/reader.js';
+import type { ConfigReader, LoadedEnvironment, LoadedFile, ProjectConfig } from '../config/types.js';
 import { type Finding, sortFindings } from '../core/findings.js';
-import { type BaseComparison, compareWithBase } from './base-ref.js';
+import type { BaseComparison } from './base-ref.js';
 import { compileProjectSchemas } from './schema-registry.js';
 import { validateEnvironmentSchemas } from './schema-stage.js';
 import { checkSecretStrength } from './secret-strength.js';
@@ -59,13 +60,18 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   let comparison: BaseComparison | undefined;
   let untouched: string[] = [];
   if (options.base) {
+    // git access (isomorphic-git) is loaded only when a base is asked for.
+    const { compareWithBase } = await import('./base-ref.js');
     comparison = await compareWithBase(project, options.base);
     untouched = names.filter((n) => !comparison!.touched.has(n));
     names = names.filter((n) => comparison!.touched.has(n));
   }
 
   const cache = new Map<string, Promise<ParsedSource>>();
-  const loadOptions = { cache, ...(options.identities?.length ? { identities: options.identities } : {}) };
+  // One listing per folder per run: the base layer folder is listed once, not once per environment.
+  const reader = memoizeListings(createWorkingTreeReader(project.root));
+  const keyOptions = options.identities?.length ? { identities: options.identities } : {};
+  const loadOptions = { cache, reader, ...keyOptions };
   const loaded: LoadedEnvironment[] = [];
   for (const name of names) loaded.push(await loadEnvironment(project, name, loadOptions));
 
@@ -127,6 +133,21 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
         }
       : {}),
     ...(policySkipped ? { policySkipped } : {}),
+  };
+}
+
+function memoizeListings(reader: ConfigReader): ConfigReader {
+  const listings = new Map<string, Promise<string[]>>();
+  return {
+    readFile: (path) => reader.readFile(path),
+    listDir(path) {
+      let listing = listings.get(path);
+      if (!listing) {
+        listing = reader.listDir(path);
+        listings.set(path, listing);
+      }
+      return listing;
+    },
   };
 }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { isPlainMap } from '../config/merge.js';
 import type { ProjectConfig } from '../config/types.js';
 import { parseYamlText, readYamlTree } from '../config/yaml-source.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { LlmcmError } from '../core/errors.js';
 
 /** A compiled document schema, with its source for locating keywords. */
@@ -18,9 +19,13 @@ export interface CompiledSchema {
   validate: ValidateFunction;
 }
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+// ajv and ajv-formats are CommonJS: loading them with require skips the ESM loader's export scan, and
+// only when a schema actually has to be compiled.
+const requireHere = createRequire(import.meta.url);
+type AjvModule = typeof import('ajv/dist/2020.js');
+const ajvVersion = (requireHere('ajv/package.json') as { version: string }).version;
+// Part of the cache key: bump when the options below change.
+const compileSettings = `ajv ${ajvVersion} strict allErrors unionTypes fullFormats v2`;
 
 /** Folder of the JSON Schemas shipped with llmcm (used for `llmcm:<kind>`). */
 export const builtinSchemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
@@ -28,13 +33,60 @@ export const builtinSchemaDir = fileURLToPath(new URL('../../schemas/', import.m
 let sharedAjv: Ajv2020 | undefined;
 const compiled = new Map<string, CompiledSchema>();
 
-/** One Ajv for the process: strict mode, all errors, formats, draft 2020-12. */
+/**
+ * One Ajv for the process: strict mode, all errors, formats, draft 2020-12. It keeps the generated
+ * source so each compiled schema can be cached on disk as a standalone module.
+ */
 function ajvInstance(): Ajv2020 {
   if (!sharedAjv) {
-    sharedAjv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, verbose: false });
+    const { Ajv2020: AjvClass, _ } = requireHere('ajv/dist/2020') as AjvModule;
+    const addFormats = requireHere('ajv-formats') as (ajv: Ajv2020) => void;
+    sharedAjv = new AjvClass({
+      strict: true,
+      allErrors: true,
+      allowUnionTypes: true,
+      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+    });
     addFormats(sharedAjv);
   }
   return sharedAjv;
+}
+
+/**
+ * Where compiled validators are cached across runs: `.llmcm/cache/ajv/` of the project (ignored by git,
+ * created 0700). The key is the hash of the schema text and the compile settings, so an edited schema
+ * is simply compiled again.
+ */
+function cacheFile(root: string, hash: string): string {
+  return join(root, '.llmcm', 'cache', 'ajv', `${hash}.cjs`);
+}
+
+function loadCachedValidator(path: string): ValidateFunction | undefined {
+  let code: string;
+  try {
+    code = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const module = { exports: {} as unknown };
+    new Function('require', 'module', 'exports', code)(requireHere, module, module.exports);
+    return typeof module.exports === 'function' ? (module.exports as ValidateFunction) : undefined;
+  } catch {
+    return undefined; // A damaged cache entry is compiled again.
+  }
+}
+
+function storeCachedValidator(path: string, ajv: Ajv2020, validate: ValidateFunction): void {
+  try {
+    const { default: standaloneCode } = requireHere(
+      'ajv/dist/standalone',
+    ) as typeof import('ajv/dist/standalone/index.js');
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    writeFileAtomic(path, standaloneCode(ajv, validate), { mode: 0o600 });
+  } catch {
+    // The cache is an optimisation: a read-only checkout simply compiles every run.
+  }
 }
 
 /** Resolves a `documents:` entry to a file path and a display name. */
@@ -54,7 +106,7 @@ export function resolveSchemaPath(project: ProjectConfig, source: string): { pat
 export function compileProjectSchemas(project: ProjectConfig): Map<string, CompiledSchema> {
   const result = new Map<string, CompiledSchema>();
   for (const [kind, source] of Object.entries(project.documents)) {
-    result.set(kind, compileSchemaFile(kind, source, resolveSchemaPath(project, source)));
+    result.set(kind, compileSchemaFile(kind, source, resolveSchemaPath(project, source), project.root));
   }
   return result;
 }
@@ -63,6 +115,7 @@ function compileSchemaFile(
   kind: string,
   source: string,
   where: { path: string; display: string },
+  root: string,
 ): CompiledSchema {
   const file = where.display;
   let text: string;
@@ -76,7 +129,7 @@ function compileSchemaFile(
       hint: 'fix the path under documents: in llmcm.yaml',
     });
   }
-  const hash = createHash('sha256').update(text).digest('hex');
+  const hash = createHash('sha256').update(compileSettings).update('\0').update(text).digest('hex');
   const cacheKey = `${kind}\0${hash}`;
   const cached = compiled.get(cacheKey);
   if (cached) return cached;
@@ -97,11 +150,20 @@ function compileSchemaFile(
     });
   }
 
+  const cachePath = cacheFile(root, hash);
+  const cachedValidate = loadCachedValidator(cachePath);
+  if (cachedValidate) {
+    const entry: CompiledSchema = { kind, source, schema, validate: cachedValidate };
+    compiled.set(cacheKey, entry);
+    return entry;
+  }
+
   const ajv = ajvInstance();
   const id = typeof schema.$id === 'string' ? schema.$id : undefined;
   if (id && ajv.getSchema(id)) ajv.removeSchema(id);
   try {
     const validate = ajv.compile(schema);
+    storeCachedValidator(cachePath, ajv, validate);
     const entry: CompiledSchema = { kind, source, schema, validate };
     compiled.set(cacheKey, entry);
     return entry;

@@ -34,7 +34,16 @@ export function mergeLayers(pointer: string, layers: readonly LayerDocument[]): 
 
   const record = (layer: LayerDocument, at: string): void => {
     const pos = layer.tree.positions.get(at);
-    if (pos) rawProvenance.set(at, { file: layer.file, layer: layer.layer, ...pos });
+    if (pos) {
+      rawProvenance.set(at, {
+        file: layer.file,
+        line: pos.line,
+        column: pos.column,
+        keyLine: pos.keyLine,
+        keyColumn: pos.keyColumn,
+        layer: layer.layer,
+      });
+    }
     const secret = layer.tree.encrypted.get(at);
     if (secret) rawSecrets.set(at, secret);
     else rawSecrets.delete(at);
@@ -82,6 +91,8 @@ export function mergeLayers(pointer: string, layers: readonly LayerDocument[]): 
     } else result = place(layer, value, pointer);
   }
 
+  // With one layer nothing was replaced, so every recorded pointer is live.
+  if (layers.length === 1) return { value: result ?? null, provenance: rawProvenance, secrets: rawSecrets };
   const provenance = new Map<string, Provenance>();
   const secrets = new Map<string, EnvelopeType>();
   const keep = (value: unknown, at: string): void => {

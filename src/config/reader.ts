@@ -1,13 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigReader } from './types.js';
 
-/** Reads the working tree under `root` (the default reader of the loader). */
+/**
+ * Reads the working tree under `root` (the default reader of the loader). Synchronous calls behind the
+ * async interface: for a thousand small files they cost a fraction of promise-based reads.
+ */
 export function createWorkingTreeReader(root: string): ConfigReader {
   return {
     async readFile(relPath) {
       try {
-        return await readFile(join(root, relPath), 'utf8');
+        return readFileSync(join(root, relPath), 'utf8');
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -16,7 +19,7 @@ export function createWorkingTreeReader(root: string): ConfigReader {
     },
     async listDir(relPath) {
       try {
-        return (await readdir(join(root, relPath))).sort();
+        return readdirSync(join(root, relPath)).sort();
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return [];

@@ -1,9 +1,19 @@
-import { type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
 import { looksEncrypted, readEnvelopeType } from './envelope-type.js';
 import { readFastYamlTree } from './fast-yaml.js';
 import { createLineIndex, type LineIndex } from './line-index.js';
 import type { EnvelopeType } from './types.js';
+
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+// Loaded on first use through require: most files take the fast reader and never need it, and
+// require skips the ESM loader's CommonJS export scan of the package.
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
 
 /** Position of one value in a YAML file (1-based), and of the mapping key holding it. */
 export interface SourcePosition {
@@ -34,7 +44,7 @@ export function escapePointerSegment(segment: string): string {
 /** Parses YAML text into a Document, turning syntax errors and duplicate keys into one clear input error. */
 export function parseYamlText(text: string, file: string): { document: Document; lines: LineIndex } {
   const lines = createLineIndex(text);
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  const document = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
   const error = document.errors[0];
   if (error) {
     const where = lines.locate(error.pos[0]);
@@ -59,6 +69,7 @@ export function parseYamlText(text: string, file: string): { document: Document;
  * ranges still point into the encrypted file. Mapping keys must be strings, as sops requires.
  */
 export function readYamlTree(document: Document, lines: LineIndex, file: string, prefix = ''): YamlTree {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   const positions = new Map<string, SourcePosition>();
   const encrypted = new Map<string, EnvelopeType>();
   let hasSopsMetadata = false;
@@ -144,6 +155,7 @@ export function readYamlTree(document: Document, lines: LineIndex, file: string,
 }
 
 function describeKey(node: Node | null): string {
+  const { isMap, isScalar, isSeq } = yaml();
   if (node === null || node === undefined) return 'an empty key';
   if (isScalar(node)) return node.value === null ? 'null' : typeof node.value;
   return isMap(node) ? 'a mapping' : isSeq(node) ? 'a sequence' : 'a complex key';
