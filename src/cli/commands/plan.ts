@@ -42,6 +42,12 @@ export const planCommand: CommandSpec = {
     const prepared = await preparePlan(deps, environment, source.commit);
     await prepared.close();
     const { plan } = prepared;
+    if (prepared.lock) {
+      const h = prepared.lock.holder;
+      context.stderr.write(
+        `llmcm: note: ${environment} is locked by ${h.actor} (promotion ${h.promotionId})${prepared.lock.staleReason ? `, stale: ${prepared.lock.staleReason}` : ''}\n`,
+      );
+    }
     if (format === 'json')
       context.stdout.write(
         `${JSON.stringify({ ...plan, sourceDescription: source.description }, null, 2)}\n`,

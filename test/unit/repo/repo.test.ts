@@ -87,6 +87,20 @@ describe('compare-and-set ref updates', () => {
     expect(await readRef(repo, 'refs/llmcm/locks/dev')).toBeNull();
   });
 
+  it('works on packed refs (after git pack-refs) and git agrees', async () => {
+    const a = temp.commit({ f: '1' });
+    const b = temp.commit({ f: '2' });
+    await updateRefCas(repo, 'refs/llmcm/promotions/dev', null, a);
+    temp.git('pack-refs', '--all');
+    await expect(updateRefCas(repo, 'refs/llmcm/promotions/dev', null, b)).rejects.toBeInstanceOf(
+      RefConflictError,
+    );
+    await updateRefCas(repo, 'refs/llmcm/promotions/dev', a, b);
+    expect(temp.git('rev-parse', 'refs/llmcm/promotions/dev')).toBe(b);
+    await updateRefCas(repo, 'refs/llmcm/promotions/dev', b, null);
+    expect(() => temp.git('rev-parse', '--verify', '-q', 'refs/llmcm/promotions/dev')).toThrow();
+  });
+
   it('lets exactly one of many concurrent creators win', async () => {
     const oids = [];
     for (let i = 0; i < 8; i++) oids.push(temp.commit({ f: String(i) }));
