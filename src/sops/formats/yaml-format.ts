@@ -238,7 +238,9 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         const pos = lineCounter.linePos(root.range?.[0] ?? 0);
         throw yamlError(
           file,
-          `YAML documents that are ${isSeq(root) ? 'sequences' : 'values'} are not supported; the top level must be a mapping`,
+          json
+            ? 'JSON documents must be objects at the top level'
+            : `YAML documents that are ${isSeq(root) ? 'sequences' : 'values'} are not supported; the top level must be a mapping`,
           pos.line,
           pos.col,
         );
@@ -526,6 +528,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         }
         out += piece;
       }
+      // A file with no document at all (empty, or comments only) still gets its metadata.
+      if (metadata && docIndex < 0) out = `${out}${out === '' || out.endsWith('\n') ? '' : '\n'}${metaText}`;
       if (!metadata) out = out.replace(/\n[ \t\n]*$/, '\n');
       return out;
     },
