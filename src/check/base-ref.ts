@@ -6,6 +6,7 @@ import { adaptTreeReader } from '../config/reader.js';
 import type { ConfigReader, ProjectConfig } from '../config/types.js';
 import { openRepository, resolveCommit } from '../repo/repository.js';
 import { createTreeReader } from '../repo/tree.js';
+import { type GitIndex, readGitIndex } from './git-index.js';
 
 /** What changed between a git ref and the working tree, as `llmcm check --base` needs it. */
 export interface BaseComparison {
@@ -35,12 +36,57 @@ function blobId(bytes: Buffer): string {
 }
 
 // Synchronous reads: for a thousand small files they are several times cheaper than promises.
-function workingBlobId(path: string): string | undefined {
+function hashFile(path: string): string | undefined {
   try {
     return blobId(fs.readFileSync(path));
   } catch {
     return undefined;
   }
+}
+
+/** A working file's blob id and mode: from the git index when its stat data still match, else hashed. */
+function workingBlob(
+  path: string,
+  indexPath: string,
+  index: GitIndex | undefined,
+): { oid: string; mode: string } | undefined {
+  let stat: fs.BigIntStats;
+  try {
+    stat = fs.lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  if (!stat.isFile()) return undefined;
+  const mode = stat.mode & 0o111n ? '100755' : '100644';
+  const entry = index?.entries.get(indexPath);
+  if (
+    entry &&
+    index &&
+    BigInt(entry.size) === stat.size &&
+    BigInt(entry.mtimeSeconds) === stat.mtimeNs / 1_000_000_000n &&
+    BigInt(entry.mtimeNanoseconds) === stat.mtimeNs % 1_000_000_000n &&
+    // "Racily clean": a file modified in the same instant the index was written must be hashed.
+    Number(stat.mtimeMs) < index.mtimeMs - 1
+  ) {
+    return { oid: entry.oid, mode };
+  }
+  const oid = hashFile(path);
+  return oid ? { oid, mode } : undefined;
+}
+
+/** git's tree id of a folder of plain files (entries sorted bytewise, as git does). */
+function treeId(files: Map<string, { oid: string; mode: string }>): string {
+  const names = [...files.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const parts: Buffer[] = [];
+  for (const name of names) {
+    const f = files.get(name)!;
+    parts.push(
+      Buffer.from(`${f.mode === '100755' ? '100755' : '100644'} ${name}\0`),
+      Buffer.from(f.oid, 'hex'),
+    );
+  }
+  const body = Buffer.concat(parts);
+  return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
 }
 
 /**
@@ -77,7 +123,7 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
     const entries = await treeAt(inRepo(slash < 0 ? '' : file.slice(0, slash)).replace(/\/$/, ''));
     const atBase = entries.get(file.slice(slash + 1))?.oid;
     if (atBase) baseBlobs.set(file, atBase);
-    const now = workingBlobId(join(project.root, file));
+    const now = hashFile(join(project.root, file));
     if (atBase !== now) {
       changedFiles.push(file);
       allBecause ??= `${file} changed`;
@@ -89,39 +135,51 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
   const workingDirs = readdirOrEmpty(join(project.root, project.directory));
   const layers = new Set([...baseDirs.keys(), ...workingDirs]);
   baseListings.set(project.directory, [...baseDirs.keys()].sort());
+  const index = readGitIndex(repo.gitdir);
   await Promise.all(
     [...layers].map(async (layer) => {
+      const folder = `${project.directory}/${layer}`;
+      const dir = join(project.root, project.directory, layer);
+      // The working folder as git would see it: blob ids from the index when stat data match.
+      const working = new Map<string, { oid: string; mode: string }>();
+      let plainFolder = true;
+      for (const name of readdirOrEmpty(dir)) {
+        const blob = workingBlob(join(dir, name), inRepo(`${folder}/${name}`), index);
+        if (blob) working.set(name, blob);
+        else if (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.isDirectory()) plainFolder = false;
+      }
       const entry = baseDirs.get(layer);
+      // Same tree id as at the base: nothing changed, and the base files are the working ones.
+      if (entry?.type === 'tree' && plainFolder && treeId(working) === entry.oid) {
+        for (const [name, blob] of working) baseBlobs.set(`${folder}/${name}`, blob.oid);
+        baseListings.set(folder, [...working.keys()].sort());
+        return;
+      }
       const baseFiles = new Map<string, string>();
       if (entry?.type === 'tree') {
         const entries = await readTreeOid(entry.oid);
         for (const e of entries) {
           if (e.type !== 'blob') continue;
           baseFiles.set(e.path, e.oid);
-          baseBlobs.set(`${project.directory}/${layer}/${e.path}`, e.oid);
+          baseBlobs.set(`${folder}/${e.path}`, e.oid);
         }
-        baseListings.set(`${project.directory}/${layer}`, entries.map((e) => e.path).sort());
+        baseListings.set(folder, entries.map((e) => e.path).sort());
       }
-      const dir = join(project.root, project.directory, layer);
-      const seen = new Set<string>();
       let changed = false;
-      for (const name of readdirOrEmpty(dir)) {
-        const id = workingBlobId(join(dir, name));
-        if (id === undefined) continue;
-        seen.add(name);
-        if (baseFiles.get(name) !== id) {
+      for (const [name, blob] of working) {
+        if (baseFiles.get(name) !== blob.oid) {
           changed = true;
-          changedFiles.push(`${project.directory}/${layer}/${name}`);
+          changedFiles.push(`${folder}/${name}`);
         }
       }
       for (const name of baseFiles.keys()) {
-        if (!seen.has(name)) {
+        if (!working.has(name)) {
           changed = true;
-          changedFiles.push(`${project.directory}/${layer}/${name}`);
+          changedFiles.push(`${folder}/${name}`);
         }
       }
       if (!changed) return;
-      if (layer === project.base) allBecause ??= `the base layer ${project.directory}/${layer} changed`;
+      if (layer === project.base) allBecause ??= `the base layer ${folder} changed`;
       else touched.add(layer);
     }),
   );
