@@ -315,49 +315,53 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
       };
     }
 
-    // From here on we write: take the lock (replacing a stale one, which we record first).
+    // From here on we write: take the lock first (replacing a stale one), so only the winner of the
+    // lock race records the interrupted attempt.
     const promotionId = newPromotionId(now);
     let recovered: PromoteOutcome['recovered'] = null;
     const stale = prepared.lock;
-    if (stale) {
-      const interrupted: PromotionRecord = {
-        promotionId: stale.holder.promotionId,
-        operation: 'promote',
-        environment,
-        source: stale.holder.source,
-        actor: stale.holder.actor,
-        approvals: [],
-        decisionId: null,
-        bundleSha256: null,
-        planHash: stale.holder.planHash,
-        result: 'interrupted',
-        stores: prepared.targets.map((t) => ({
-          store: t.input.store,
-          outcome: t.input.actual.stamp?.promotionId === stale.holder.promotionId ? 'applied' : 'skipped',
-          writes: 0,
-          revision: t.input.actual.revision,
-        })),
-        durationMs: Math.max(0, now.getTime() - Date.parse(stale.holder.startedAt)),
-        startedAt: stale.holder.startedAt,
-        forced: false,
-        error: `lock holder vanished: ${stale.staleReason}`,
-      };
-      const record = await writeRecord(deps.repo, interrupted, {
-        committer: deps.identity,
-        planJson: '{}\n',
-      });
-      recovered = { promotionId: stale.holder.promotionId, reason: stale.staleReason!, record };
-      log(
-        `recovered stale lock of promotion ${stale.holder.promotionId} (${stale.staleReason}); recorded it as interrupted`,
-      );
-    }
     const lockOid = await acquireLock(
       deps.repo,
       { promotionId, environment, actor: request.actor, source, planHash: plan.hash },
       deps.identity,
       { ...(stale ? { replace: stale } : {}), now },
     );
+    // Released at the end unless stores were written and the record could not be: then the lock
+    // (naming our promotion id) is the only trace of what we wrote, and the next run recovers from it.
+    let keepLock = false;
     try {
+      if (stale) {
+        const interrupted: PromotionRecord = {
+          promotionId: stale.holder.promotionId,
+          operation: 'promote',
+          environment,
+          source: stale.holder.source,
+          actor: stale.holder.actor,
+          approvals: [],
+          decisionId: null,
+          bundleSha256: null,
+          planHash: stale.holder.planHash,
+          result: 'interrupted',
+          stores: prepared.targets.map((t) => ({
+            store: t.input.store,
+            outcome: t.input.actual.stamp?.promotionId === stale.holder.promotionId ? 'applied' : 'skipped',
+            writes: 0,
+            revision: t.input.actual.revision,
+          })),
+          durationMs: Math.max(0, now.getTime() - Date.parse(stale.holder.startedAt)),
+          startedAt: stale.holder.startedAt,
+          forced: false,
+          error: `lock holder vanished: ${stale.staleReason}`,
+        };
+        const record = await writeRecord(deps.repo, interrupted, {
+          committer: deps.identity,
+          planJson: '{}\n',
+        });
+        recovered = { promotionId: stale.holder.promotionId, reason: stale.staleReason!, record };
+        log(
+          `recovered stale lock of promotion ${stale.holder.promotionId} (${stale.staleReason}); recorded it as interrupted`,
+        );
+      }
       // Re-read under the lock: a store may have moved between planning and locking.
       const again = await preparePlan(
         deps,
@@ -376,6 +380,7 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
         }
         plan = again.plan;
         log(`applying plan ${plan.hash.slice(0, 12)} to ${plan.stores.length} store(s)`);
+        keepLock = true;
         const result = await applyPlan(environment, plan, again.targets, {
           promotionId,
           ...request.apply,
@@ -399,11 +404,25 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
           forced: request.force && plan.drift,
           ...(result.error ? { error: result.error.message.split('\n')[0] } : {}),
         };
-        const recordOid = await writeRecord(deps.repo, record, {
-          committer: deps.identity,
-          planJson: planJson(plan),
-          ...(deps.onSign ? { onSign: deps.onSign, signingKey: deps.signingKey ?? '' } : {}),
-        });
+        let recordOid: string;
+        try {
+          recordOid = await writeRecord(deps.repo, record, {
+            committer: deps.identity,
+            planJson: planJson(plan),
+            ...(deps.onSign ? { onSign: deps.onSign, signingKey: deps.signingKey ?? '' } : {}),
+          });
+        } catch (error) {
+          throw new LlmcmError(
+            `promotion ${promotionId} ${result.ok ? 'was applied' : 'failed'} but its record could not be written: ${(error as Error).message.split('\n')[0]}`,
+            {
+              code: 'RECORD_FAILED',
+              kind: 'store',
+              hint: `the lock of '${environment}' is kept so the next promote recovers and records it`,
+              cause: error,
+            },
+          );
+        }
+        keepLock = false;
         if (!result.ok) throw new PromotionFailedError(result.error!, recordOid, result.stores);
         return {
           status: 'succeeded',
@@ -419,7 +438,7 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
         await again.close();
       }
     } finally {
-      await releaseLock(deps.repo, environment, lockOid);
+      if (!keepLock) await releaseLock(deps.repo, environment, lockOid);
     }
   } finally {
     await prepared.close();

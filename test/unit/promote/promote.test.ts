@@ -234,4 +234,33 @@ describe('promote', () => {
     const records = await listRecords(repo, 'dev');
     expect(records.map((r) => r.result)).toEqual(['succeeded', 'interrupted']);
   });
+
+  it('keeps the lock when the record cannot be written after an apply, so the next run recovers', async () => {
+    const { mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    mkdirSync(`${temp.dir}/.git/refs/llmcm/promotions`, { recursive: true });
+    writeFileSync(`${temp.dir}/.git/refs/llmcm/promotions/dev.lock`, '');
+    await expect(promote(deps(), request())).rejects.toMatchObject({ code: 'RECORD_FAILED', exitCode: 4 });
+    rmSync(`${temp.dir}/.git/refs/llmcm/promotions/dev.lock`);
+    const lock = (await readLock(repo, 'dev'))!;
+    expect(lock.holder.actor).toBe('alice');
+    const applied = (await stores.get('a')!.read('dev')).stamp!.promotionId;
+    expect(applied).toBe(lock.holder.promotionId);
+    // This process is alive, so the lock is live: a second run is refused, naming the holder.
+    await expect(promote(deps(), request())).rejects.toMatchObject({ code: 'LOCK_HELD' });
+    // Once the holder is gone, the next run records the attempt and finds the stores already done.
+    const { updateRefCas } = await import('../../../src/repo/ref-update.js');
+    const { writeCommitObject } = await import('../../../src/repo/commits.js');
+    const dead = await writeCommitObject(repo, {
+      message: 'lock\n',
+      files: { 'lock.json': JSON.stringify({ ...lock.holder, pid: 2 ** 22 + 54321 }) },
+      parents: [],
+      author: { name: 'x', email: 'x@x' },
+    });
+    await updateRefCas(repo, lockRef('dev'), lock.oid, dead);
+    const out = await promote(deps(), request());
+    expect(out.recovered?.promotionId).toBe(applied);
+    expect(out.stores.map((s) => s.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect((await listRecords(repo, 'dev')).map((r) => r.result)).toEqual(['succeeded', 'interrupted']);
+    expect(await readRef(repo, lockRef('dev'))).toBeNull();
+  });
 });
