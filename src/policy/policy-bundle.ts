@@ -238,7 +238,7 @@ export async function resolvePolicyBundle(
         (error.code === 'OPA_MISSING' || error.code === 'OPA_VERSION_MISMATCH')
       ) {
         throw new LlmcmError(
-          `${policyLayout.bundle} is stale (${freshness.reason}) and cannot be rebuilt: ${error.message}`,
+          `the committed bundle is stale (${freshness.reason}) and cannot be rebuilt: ${error.message}`,
           {
             code: 'POLICY_BUNDLE_STALE',
             kind: 'config',
