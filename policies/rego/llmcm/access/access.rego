@@ -83,11 +83,18 @@ counts_as_approver(by) if {
 # An approval dated after input.now cannot have been given yet.
 future_dated(a) if a.at > lib.now
 
+# An approval of another commit does not approve this one.
+other_commit(a) if {
+	is_string(input.source_commit)
+	a.commit != input.source_commit
+}
+
 approvers contains a.by if {
 	some a in input.approvals
 	is_string(a.by)
 	counts_as_approver(a.by)
 	not future_dated(a)
+	not other_commit(a)
 }
 
 rejected_self_approval if {

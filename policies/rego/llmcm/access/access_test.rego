@@ -144,3 +144,14 @@ test_decision_is_defined_for_a_non_object_input if {
 	not d.allowed
 	{x.id | some x in d.deny} == {"unknown-action", "unknown-actor"}
 }
+
+test_an_approval_of_another_commit_does_not_count if {
+	base := object.union(promote("rita", []), {"source_commit": "abc123"})
+	inp := json.patch(base, [{"op": "replace", "path": "/approvals", "value": [
+		{"by": "ravi", "commit": "abc123"},
+		{"by": "carol", "commit": "0ld0ld"},
+	]}])
+	access.decision.approvers == {"ravi"} with input as inp
+	ok := json.patch(inp, [{"op": "replace", "path": "/approvals/1/commit", "value": "abc123"}])
+	access.allowed with input as ok
+}
