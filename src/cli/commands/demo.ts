@@ -187,12 +187,32 @@ export const demoCommand: CommandSpec = {
       step('4. promote dev → staging → prod (file store, policy gate, demo approvals)');
       await wireGate(project, env, { skipCheck: false, identities });
       let previous: string | undefined;
-      let devUngated = false;
       for (const environment of project.project.promotion) {
         const role = cast[environment as keyof typeof cast] ?? { actor: 'rita', approvers: [] };
         const source = previous
           ? await resolveSource(project.repo, environment, { from: previous }, project.project.promotion)
           : headSource;
+        if (role.approvers.length > 1) {
+          // Show the gate at work: before the approvals are recorded, the policy refuses.
+          try {
+            await promote(project.deps, {
+              environment,
+              source: source.commit,
+              actor: role.actor,
+              approvalIds: [],
+              force: false,
+              operation: 'promote',
+              ...(previous ? { sourceEnvironment: previous } : {}),
+            });
+            throw new LlmcmError(`the policy allowed ${environment} without approvals`, {
+              code: 'DEMO_GATE',
+              kind: 'internal',
+            });
+          } catch (error) {
+            if (!(error instanceof PromotionRefusedError)) throw error;
+            out(`   ${environment.padEnd(8)} refused without approvals: ${error.reasons.join('; ')}`);
+          }
+        }
         for (const approver of role.approvers) {
           await recordApproval(project.repo, {
             environment,
@@ -202,28 +222,6 @@ export const demoCommand: CommandSpec = {
           });
         }
         const t0 = Date.now();
-        // Gap (reported): policies/data/access.yaml grants no role a promotion into the first
-        // environment. Until it does, the demo says so and promotes dev without the gate.
-        let ungated = false;
-        const gate = project.deps.evaluateGate;
-        if (environment === project.project.promotion[0] && gate) {
-          const probe = await gate({
-            actor: role.actor,
-            environment,
-            source: source.commit,
-            approvals: [],
-            plan: prepared.plan,
-            now: new Date(),
-          });
-          if (!probe.allowed && probe.reasons.some((r) => /may promote to/.test(r))) {
-            out(
-              `   ${environment.padEnd(8)} policy: ${probe.reasons.join('; ')} — promoting ${environment} WITHOUT the gate (demo only)`,
-            );
-            ungated = true;
-            devUngated = true;
-            project.deps.evaluateGate = undefined;
-          }
-        }
         try {
           const result = await promote(project.deps, {
             environment,
@@ -246,14 +244,9 @@ export const demoCommand: CommandSpec = {
             throw error;
           }
           throw error;
-        } finally {
-          if (ungated) project.deps.evaluateGate = gate;
         }
         previous = environment;
       }
-      // Same dev caveat as above for the re-run (the gate is only skipped when the policy has no grant).
-      const savedGate = project.deps.evaluateGate;
-      if (devUngated) project.deps.evaluateGate = undefined;
       const again = await promote(project.deps, {
         environment: 'dev',
         source: headSource.commit,
@@ -262,7 +255,6 @@ export const demoCommand: CommandSpec = {
         force: false,
         operation: 'promote',
       });
-      project.deps.evaluateGate = savedGate;
       out(`   re-running the dev promotion: ${again.status} (nothing written)`);
 
       step('5. audit');
