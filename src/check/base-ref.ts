@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import git from 'isomorphic-git';
-import { adaptTreeReader } from '../config/reader.js';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import type { ConfigReader, ProjectConfig } from '../config/types.js';
-import { openRepository, resolveCommit } from '../repo/repository.js';
-import { createTreeReader } from '../repo/tree.js';
+import { LlmcmError } from '../core/errors.js';
 import { type GitIndex, readGitIndex } from './git-index.js';
 
 /** What changed between a git ref and the working tree, as `llmcm check --base` needs it. */
@@ -28,6 +26,50 @@ function readdirOrEmpty(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+// isomorphic-git through require: the ESM loader would first scan its 575 KB CommonJS bundle for
+// exports, which costs more than the whole comparison.
+type Git = typeof import('isomorphic-git').default;
+const git = createRequire(import.meta.url)('isomorphic-git') as Git;
+
+/** The working tree root holding `.git`, walking up from `dir` as git does. */
+function findRepositoryRoot(dir: string): string {
+  for (let current = dir; ; current = dirname(current)) {
+    if (fs.existsSync(join(current, '.git'))) return current;
+    if (dirname(current) === current) {
+      throw new LlmcmError(`${dir} is not inside a git repository, so --base cannot compare`, {
+        code: 'NOT_A_GIT_REPO',
+        kind: 'usage',
+        hint: 'run llmcm check --base inside the git checkout of the config repo',
+      });
+    }
+  }
+}
+
+/** A branch, tag or (abbreviated) commit id → the commit id; a clear usage error otherwise. */
+async function resolveBaseCommit(
+  base: { fs: typeof fs; dir: string; gitdir: string; cache: object },
+  ref: string,
+): Promise<string> {
+  let oid: string | undefined;
+  try {
+    oid = await git.resolveRef({ ...base, ref });
+  } catch {
+    if (/^[0-9a-f]{4,40}$/i.test(ref))
+      oid = await git.expandOid({ ...base, oid: ref.toLowerCase() }).catch(() => undefined);
+  }
+  for (let depth = 0; oid && depth < 5; depth++) {
+    const { type, object } = await git.readObject({ ...base, oid });
+    if (type === 'commit') return oid;
+    if (type !== 'tag') break;
+    oid = (object as { object: string }).object;
+  }
+  throw new LlmcmError(`--base ref '${ref}' does not name a commit in ${base.dir}`, {
+    code: 'BASE_REF_NOT_FOUND',
+    kind: 'usage',
+    hint: 'give a branch, tag or commit that exists (git log --oneline), e.g. --base origin/main',
+  });
 }
 
 /** git's blob id of some bytes, so working files compare with tree entries without spawning git. */
@@ -94,11 +136,12 @@ function treeId(files: Map<string, { oid: string; mode: string }>): string {
  * read once from git, each working file is hashed as a git blob, and only differing files count.
  */
 export async function compareWithBase(project: ProjectConfig, ref: string): Promise<BaseComparison> {
-  const repo = await openRepository(project.root);
-  const commit = await resolveCommit(repo, ref);
+  const dir = findRepositoryRoot(project.root);
+  const repo = { dir, gitdir: join(dir, '.git') };
+  const base = { fs, dir, gitdir: repo.gitdir, cache: {} };
+  const commit = await resolveBaseCommit(base, ref);
   const prefix = relative(repo.dir, project.root).split(sep).join('/');
   const inRepo = (p: string) => (prefix ? `${prefix}/${p}` : p);
-  const base = { fs, dir: repo.dir, gitdir: repo.gitdir, cache: repo.cache };
   const treeAt = async (path: string): Promise<Map<string, { oid: string; type: string }>> => {
     try {
       const { tree } = await git.readTree({ ...base, oid: commit, filepath: path });
@@ -185,21 +228,36 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
   );
   const declared = project.environments.map((e) => e.name);
   const result = allBecause ? new Set(declared) : new Set(declared.filter((e) => touched.has(e)));
-  const tree = createTreeReader(repo, commit);
-  const fallback = adaptTreeReader({
-    readFile: (p) => tree.readFile(inRepo(p)),
-    listDir: (p) => tree.listDir(inRepo(p)),
-  });
+  const readAt = async (p: string): Promise<string | undefined> => {
+    try {
+      const { blob } = await git.readBlob({ ...base, oid: commit, filepath: inRepo(p) });
+      return Buffer.from(blob).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const listAt = async (p: string): Promise<string[]> => {
+    try {
+      const { tree } = await git.readTree({
+        ...base,
+        oid: commit,
+        ...(inRepo(p) ? { filepath: inRepo(p) } : {}),
+      });
+      return tree.map((e) => e.path).sort();
+    } catch {
+      return [];
+    }
+  };
   const reader: ConfigReader = {
     async readFile(p) {
       const oid = baseBlobs.get(p);
-      if (!oid) return fallback.readFile(p);
+      if (!oid) return readAt(p);
       const { blob } = await git.readBlob({ ...base, oid });
       return Buffer.from(blob).toString('utf8');
     },
     async listDir(p) {
       // Every layer folder at the base was listed above; one missing there did not exist.
-      return baseListings.get(p) ?? (p.startsWith(`${project.directory}/`) ? [] : fallback.listDir(p));
+      return baseListings.get(p) ?? (p.startsWith(`${project.directory}/`) ? [] : listAt(p));
     },
   };
   return {

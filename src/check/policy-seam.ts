@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Finding } from '../core/findings.js';
 import type { PolicyStageRunner } from './run-check.js';
 
@@ -13,6 +15,7 @@ export function createPolicyStageRunner(options: {
 }): PolicyStageRunner {
   return async ({ root, environments, diffs }) => {
     // The engine (wasm runtime) is only loaded for a project that has policies.
+    if (!existsSync(join(root, 'policies'))) return { findings: [], skipped: 'no policies in this project' };
     const { hasPolicies } = await import('../policy/policy-sources.js');
     if (!hasPolicies(root)) return { findings: [], skipped: 'no policies in this project' };
     const { runPolicyStage } = await import('../policy/stage.js');
