@@ -178,7 +178,9 @@ describeWithTools(['opa'], 'policy build with the pinned opa', () => {
 describeWithTools(['opa'], 'opa test with coverage', () => {
   it('the policies pass `opa check --strict` and are `opa fmt` clean', async () => {
     const opa = toolPath('opa')!;
-    const strict = await runOpa(opa, ['check', '--strict', 'policies/rego', 'policies/data'], { cwd: projectRoot });
+    const strict = await runOpa(opa, ['check', '--strict', 'policies/rego', 'policies/data'], {
+      cwd: projectRoot,
+    });
     expect(strict.stderr + strict.stdout).toBe('');
     const format = await runOpa(opa, ['fmt', '--list', 'policies/rego'], { cwd: projectRoot });
     expect(format.stdout).toBe('');
