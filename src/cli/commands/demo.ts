@@ -287,7 +287,7 @@ export const demoCommand: CommandSpec = {
         out(`   ${environment.padEnd(8)} ${report.stores.map((s) => `${s.store}: ${s.status}`).join(', ')}`);
       }
       out(
-        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s — rendered config in ${join(dir, '.llmcm', 'stores')}`,
+        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s — ${keep ? `rendered config in ${join(dir, '.llmcm', 'stores')}` : 'scratch repo removed (--keep keeps it)'}`,
       );
       return drifted || !verified.ok ? 1 : 0;
     } finally {

@@ -36,7 +36,7 @@ export const historyCommand: CommandSpec = {
       const writes = r.stores.reduce((n, s) => n + s.writes, 0);
       context.stdout.write(
         `${r.startedAt}  ${r.result.padEnd(11)} ${r.operation.padEnd(8)} ${r.source.slice(0, 12)}  by ${r.actor}  ${r.promotionId}  ` +
-          `stores ${r.stores.map((s) => `${s.store}:${s.outcome}`).join(',')}  writes ${writes}  ${r.durationMs} ms  record ${r.oid.slice(0, 12)}\n`,
+          `stores ${r.stores.map((s) => `${s.store}:${s.outcome}`).join(',')}  writes ${writes}  ${r.durationMs} ms  record ${r.oid.slice(0, 12)}${r.error ? `  — ${r.error}` : ''}\n`,
       );
     }
     return 0;
