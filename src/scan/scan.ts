@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import { join, posix, resolve } from 'node:path';
-import git from 'isomorphic-git';
 import { LlmcmError } from '../core/errors.js';
 import { type BaselineEntry, isInBaseline } from './baseline.js';
 import type { ScanConfig } from './config/types.js';
@@ -28,12 +27,14 @@ import {
   type CommitInfo,
   detectRenames,
   diffTrees,
-  type GitCache,
+  GitReader,
+  isomorphicGit,
   listAllTips,
-  readBlobBytes,
+  type RawChange,
   resolveCommit,
   walkCommits,
 } from './sources/git-source.js';
+import { splitLines } from './sources/line-diff.js';
 
 /** What to scan. */
 export type ScanTarget =
@@ -279,10 +280,9 @@ class BlobScanner {
   readonly texts = new Map<string, string | undefined>();
 
   constructor(
-    private readonly dir: string,
+    private readonly reader: GitReader,
     private readonly detector: Detector,
     private readonly options: ScanOptions,
-    private readonly cache: GitCache,
     private readonly stats: ScanStats,
   ) {
     const c = options.config;
@@ -297,7 +297,7 @@ class BlobScanner {
 
   async text(oid: string): Promise<string | undefined> {
     if (this.texts.has(oid)) return this.texts.get(oid);
-    const bytes = await readBlobBytes(this.dir, oid, this.cache);
+    const bytes = await this.reader.blob(oid);
     const text = blobText(bytes);
     this.texts.set(oid, text);
     return text;
@@ -316,12 +316,73 @@ class BlobScanner {
       findings = fragments.flatMap((f) => this.detector.detect(f));
       if (this.options.sopsAware !== false) {
         findings = dropSopsNoise(findings, text);
-        findings.push(...sopsFindings(this.detector, path, text, this.options.sopsPolicy));
+        findings.push(...this.sops(oid, path, text));
       }
     }
     const result = { findings };
     this.memo.set(key, result);
     return result;
+  }
+
+  private readonly sopsMemo = new Map<string, RawFinding[]>();
+
+  /** unencrypted-secret findings of a whole blob (cheap: no rules run). */
+  private sops(oid: string, path: string, text: string): RawFinding[] {
+    const key = `${oid}\0${path}`;
+    let found = this.sopsMemo.get(key);
+    if (!found) {
+      found = sopsFindings(this.detector, path, text, this.options.sopsPolicy);
+      this.sopsMemo.set(key, found);
+    }
+    return found;
+  }
+
+  private readonly hunkMemo = new Map<string, RawFinding[]>();
+
+  /**
+   * Findings a change introduces. A new file is scanned whole, once per distinct blob. An edit
+   * scans each run of added lines as one fragment, exactly what gitleaks scans for that hunk, once
+   * per distinct text (cherry-picks, backports and rebased copies cost nothing again).
+   */
+  async scanChange(
+    oid: string,
+    path: string,
+    text: string,
+    added: number[],
+    newFile: boolean,
+  ): Promise<RawFinding[]> {
+    if (added.length === 0) return [];
+    if (newFile) return attribute((await this.scan(oid, path)).findings, added, undefined);
+    const lines = splitLines(text);
+    const out: RawFinding[] = [];
+    let i = 0;
+    while (i < added.length) {
+      let j = i;
+      while (j + 1 < added.length && added[j + 1] === added[j]! + 1) j++;
+      const first = added[i]!;
+      const raw = lines.slice(first - 1, added[j]!).join('');
+      const key = this.pathDependent ? `${path}\0${raw}` : raw;
+      let found = this.hunkMemo.get(key);
+      if (!found) {
+        this.stats.bytes += Buffer.byteLength(raw);
+        found = this.detector.detect({ raw, filePath: path, commit: '', startLine: 1 });
+        this.hunkMemo.set(key, found);
+      }
+      for (const f of found) {
+        out.push({
+          ...f,
+          tags: [...f.tags],
+          startLine: f.startLine + first - 1,
+          endLine: f.endLine + first - 1,
+        });
+      }
+      i = j + 1;
+    }
+    if (this.options.sopsAware === false) return out;
+    const kept = dropSopsNoise(out, text);
+    const addedSet = new Set(added);
+    for (const f of this.sops(oid, path, text)) if (addedSet.has(f.startLine)) kept.push({ ...f });
+    return kept;
   }
 }
 
@@ -388,54 +449,31 @@ function withCommit(f: RawFinding, info: CommitInfo | undefined): RawFinding {
   return f;
 }
 
-async function blobAtPath(
-  dir: string,
-  commit: string,
-  path: string,
-  cache: GitCache,
-): Promise<string | undefined> {
-  try {
-    const { oid } = await git.readBlob({ fs, dir, oid: commit, filepath: path, cache });
-    return oid;
-  } catch {
-    return undefined;
-  }
-}
-
 async function scanCommits(
   options: ScanOptions,
   detector: Detector,
   stats: ScanStats,
 ): Promise<RawFinding[]> {
   const dir = options.root;
-  const cache: GitCache = {};
+  const reader = new GitReader(dir);
   let tips: string[];
   let exclude: string[] = [];
   if (options.target.kind === 'range') {
-    const head = await resolveCommit(dir, options.target.head, cache);
-    const base = await resolveCommit(dir, options.target.base, cache);
+    const head = await resolveCommit(reader, options.target.head);
+    const base = await resolveCommit(reader, options.target.base);
     tips = [head];
     exclude = [base];
   } else {
-    tips = await listAllTips(dir, cache);
+    tips = await listAllTips(reader);
   }
-  const commits = await walkCommits(dir, tips, exclude, cache);
-  const blobs = new BlobScanner(dir, detector, options, cache, stats);
+  const commits = await walkCommits(reader, tips, exclude);
+  const blobs = new BlobScanner(reader, detector, options, stats);
   const findings: RawFinding[] = [];
   const emptyTree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-  const trees = new Map<string, string>();
-  const treeOf = async (oid: string): Promise<string> => {
-    const known = trees.get(oid);
-    if (known) return known;
-    const { commit } = await git.readCommit({ fs, dir, oid, cache });
-    trees.set(oid, commit.tree);
-    return commit.tree;
-  };
   for (const info of commits) {
     stats.commits++;
-    trees.set(info.sha, info.tree);
-    const firstParentTree = info.parents[0] ? await treeOf(info.parents[0]) : emptyTree;
-    const raw = await diffTrees(dir, firstParentTree, info.tree, cache);
+    const firstParentTree = info.parents[0] ? (await reader.commit(info.parents[0])).tree : emptyTree;
+    const raw = await diffTrees(reader, firstParentTree, info.tree);
     if (raw.length === 0) continue;
     const changes = await detectRenames(raw, (oid) => blobs.text(oid));
     for (const change of changes) {
@@ -448,7 +486,7 @@ async function scanCommits(
       // A merge introduces only what none of its parents had (like git's combined diff).
       for (const parent of info.parents.slice(1)) {
         if (added.length === 0) break;
-        const other = await blobAtPath(dir, parent, change.path, cache);
+        const other = await reader.blobAt(parent, change.path);
         if (other === change.newOid) {
           added = [];
           break;
@@ -458,8 +496,9 @@ async function scanCommits(
         added = added.filter((l) => keep.has(l));
       }
       if (added.length === 0) continue;
-      const scanned = await blobs.scan(change.newOid, change.path);
-      for (const f of attribute(scanned.findings, added, info)) {
+      const introduced = await blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid);
+      for (const f of introduced) {
+        withCommit(f, info);
         if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
       }
     }
@@ -469,7 +508,9 @@ async function scanCommits(
 
 async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanStats): Promise<RawFinding[]> {
   const dir = options.root;
-  const cache: GitCache = {};
+  const reader = new GitReader(dir);
+  const cache = reader.cache;
+  const git = await isomorphicGit();
   let headTree: string | undefined;
   try {
     const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
@@ -477,7 +518,7 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
   } catch {
     headTree = undefined; // unborn branch: everything staged is new
   }
-  const raw: { path: string; oldOid: string | undefined; newOid: string | undefined }[] = [];
+  const raw: RawChange[] = [];
   try {
     const headEntries = new Map<string, string>();
     if (headTree) {
@@ -517,7 +558,7 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
       hint: 'run the staged scan inside a git work tree',
     });
   }
-  const blobs = new BlobScanner(dir, detector, options, cache, stats);
+  const blobs = new BlobScanner(reader, detector, options, stats);
   const changes = await detectRenames(raw, (oid) => blobs.text(oid));
   const findings: RawFinding[] = [];
   const encrypted = new Map<string, Set<string>>();
@@ -529,8 +570,7 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
     const oldText = change.oldOid ? await blobs.text(change.oldOid) : undefined;
     const added = addedLines(oldText, newText);
     if (added.length === 0) continue;
-    const scanned = await blobs.scan(change.newOid, change.path);
-    findings.push(...attribute(scanned.findings, added, undefined));
+    findings.push(...(await blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid)));
     if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
       const keys = encryptedKeyPaths(change.path, newText);
       if (keys) encrypted.set(change.path, keys);

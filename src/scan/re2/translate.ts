@@ -146,6 +146,16 @@ const unicodeCategories = new Set([
 
 /** Simple case folding orbit of a code point, as Go's unicode.SimpleFold walks it. */
 export function foldOrbit(cp: number): number[] {
+  const known = foldCache.get(cp);
+  if (known) return known;
+  const orbit = computeFoldOrbit(cp);
+  foldCache.set(cp, orbit);
+  return orbit;
+}
+
+const foldCache = new Map<number, number[]>();
+
+function computeFoldOrbit(cp: number): number[] {
   const out = new Set<number>([cp]);
   if (cp < 0x80) {
     if (cp >= 0x41 && cp <= 0x5a) out.add(cp + 0x20);

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
-import git from 'isomorphic-git';
+import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
 import { isBinaryContent } from './chunk.js';
 import { addedLineNumbers, splitLines } from './line-diff.js';
+import { type GitObject, GitObjectStore, parseCommit, parseTree } from './object-store.js';
 
 /** isomorphic-git's object cache, shared by every read of one scan (pack indexes stay parsed). */
 export type GitCache = Record<string, unknown>;
@@ -29,12 +30,105 @@ export interface CommitInfo {
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
+/** Where a work tree keeps its objects: `.git/`, the target of a `.git` file, or the folder itself (bare). */
+function findGitdir(dir: string): string {
+  const dotGit = join(dir, '.git');
+  try {
+    const st = fs.statSync(dotGit);
+    if (st.isDirectory()) return dotGit;
+    const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    if (m) return resolve(dir, m[1]!.trim());
+  } catch {}
+  return dir;
+}
+
+/**
+ * Object access for history scans: the native-zlib object store first, isomorphic-git as the
+ * fallback (alternates, worktree common dirs, anything the fast path does not know).
+ */
+export class GitReader {
+  readonly cache: GitCache = {};
+  private readonly store: GitObjectStore;
+  private readonly trees = new Map<string, Map<string, TreeEntry>>();
+  private readonly commits = new Map<string, CommitInfo>();
+
+  constructor(readonly dir: string) {
+    this.store = new GitObjectStore(findGitdir(dir));
+  }
+
+  async object(oid: string): Promise<GitObject> {
+    const fast = this.store.read(oid);
+    if (fast) return fast;
+    const git = await isomorphicGit();
+    const obj = await git.readObject({ fs, dir: this.dir, oid, cache: this.cache, format: 'content' });
+    return { type: obj.type as GitObject['type'], data: Buffer.from(obj.object as Uint8Array) };
+  }
+
+  async commit(oid: string): Promise<CommitInfo> {
+    const known = this.commits.get(oid);
+    if (known) return known;
+    const obj = await this.object(oid);
+    if (obj.type !== 'commit') throw gitError(`${oid} is a ${obj.type}, not a commit`, 'give a commit');
+    const c = parseCommit(obj.data);
+    const info: CommitInfo = {
+      sha: oid,
+      author: c.authorName,
+      email: c.authorEmail,
+      date: new Date(c.authorTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      message: c.message.replace(/\n+$/, ''),
+      parents: c.parents,
+      tree: c.tree,
+    };
+    this.commits.set(oid, info);
+    return info;
+  }
+
+  async tree(oid: string): Promise<Map<string, TreeEntry>> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const map = new Map<string, TreeEntry>();
+    if (oid !== EMPTY_TREE) {
+      for (const e of parseTree((await this.object(oid)).data))
+        map.set(e.path, { mode: e.mode, oid: e.oid, type: e.type });
+    }
+    if (this.trees.size > 50_000) this.trees.clear();
+    this.trees.set(oid, map);
+    return map;
+  }
+
+  async blob(oid: string): Promise<Uint8Array> {
+    return (await this.object(oid)).data;
+  }
+
+  /** The blob id at `path` in a commit, if any. */
+  async blobAt(commit: string, path: string): Promise<string | undefined> {
+    let tree = (await this.commit(commit)).tree;
+    const parts = path.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      const entry = (await this.tree(tree)).get(parts[i]!);
+      if (!entry) return undefined;
+      if (i === parts.length - 1) return entry.type === 'blob' ? entry.oid : undefined;
+      if (entry.type !== 'tree') return undefined;
+      tree = entry.oid;
+    }
+    return undefined;
+  }
+}
+
+/** isomorphic-git, loaded on first use: a working-tree scan never pays for parsing it. */
+export async function isomorphicGit(): Promise<typeof import('isomorphic-git').default> {
+  return (await import('isomorphic-git')).default;
+}
+
 function gitError(message: string, hint: string, cause?: unknown): LlmcmError {
   return new LlmcmError(message, { code: 'SCAN_GIT', kind: 'input', hint, cause });
 }
 
 /** Resolves a ref, branch, tag or (abbreviated) SHA to a commit SHA; a missing ref is an error naming it. */
-export async function resolveCommit(dir: string, ref: string, cache: GitCache): Promise<string> {
+export async function resolveCommit(reader: GitReader, ref: string): Promise<string> {
+  const dir = reader.dir;
+  const cache = reader.cache;
+  const git = await isomorphicGit();
   let oid: string | undefined;
   try {
     oid = await git.resolveRef({ fs, dir, ref });
@@ -51,16 +145,18 @@ export async function resolveCommit(dir: string, ref: string, cache: GitCache): 
       'check the branch, tag or commit name (git fetch first?)',
     );
   }
-  return peelToCommit(dir, oid, cache, ref);
+  return peelToCommit(reader, oid, ref);
 }
 
-async function peelToCommit(dir: string, oidIn: string, cache: GitCache, label: string): Promise<string> {
+async function peelToCommit(reader: GitReader, oidIn: string, label: string): Promise<string> {
   let oid = oidIn;
   for (let i = 0; i < 10; i++) {
-    const obj = await git.readObject({ fs, dir, oid, cache, format: 'parsed' });
+    const obj = await reader.object(oid);
     if (obj.type === 'commit') return oid;
     if (obj.type === 'tag') {
-      oid = (obj.object as { object: string }).object;
+      const m = /^object ([0-9a-f]{40})/.exec(obj.data.toString('utf8'));
+      if (!m) break;
+      oid = m[1]!;
       continue;
     }
     break;
@@ -69,7 +165,9 @@ async function peelToCommit(dir: string, oidIn: string, cache: GitCache, label: 
 }
 
 /** Tips of every ref (branches, tags, remotes, stash) plus HEAD, like `git log --all`. */
-export async function listAllTips(dir: string, cache: GitCache): Promise<string[]> {
+export async function listAllTips(reader: GitReader): Promise<string[]> {
+  const dir = reader.dir;
+  const git = await isomorphicGit();
   const tips = new Set<string>();
   let names: string[] = [];
   try {
@@ -80,7 +178,7 @@ export async function listAllTips(dir: string, cache: GitCache): Promise<string[
   for (const ref of ['HEAD', ...names]) {
     try {
       const oid = await git.resolveRef({ fs, dir, ref });
-      tips.add(await peelToCommit(dir, oid, cache, ref));
+      tips.add(await peelToCommit(reader, oid, ref));
     } catch {
       // An unborn HEAD or a ref to a tree/blob: nothing to walk.
     }
@@ -88,26 +186,11 @@ export async function listAllTips(dir: string, cache: GitCache): Promise<string[
   return [...tips];
 }
 
-/** Reads a commit's metadata. */
-export async function readCommitInfo(dir: string, oid: string, cache: GitCache): Promise<CommitInfo> {
-  const { commit } = await git.readCommit({ fs, dir, oid, cache });
-  return {
-    sha: oid,
-    author: commit.author.name,
-    email: commit.author.email,
-    date: new Date(commit.author.timestamp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    message: commit.message.replace(/\n+$/, ''),
-    parents: commit.parent,
-    tree: commit.tree,
-  };
-}
-
 /** Every commit reachable from `tips` but not from `exclude`, each once (order: discovery). */
 export async function walkCommits(
-  dir: string,
+  reader: GitReader,
   tips: string[],
   exclude: string[],
-  cache: GitCache,
 ): Promise<CommitInfo[]> {
   const excluded = new Set<string>();
   const stack = [...exclude];
@@ -115,7 +198,7 @@ export async function walkCommits(
     const oid = stack.pop()!;
     if (excluded.has(oid)) continue;
     excluded.add(oid);
-    const info = await readCommitInfo(dir, oid, cache);
+    const info = await reader.commit(oid);
     stack.push(...info.parents);
   }
   const seen = new Set<string>(excluded);
@@ -125,7 +208,7 @@ export async function walkCommits(
     const oid = todo.pop()!;
     if (seen.has(oid)) continue;
     seen.add(oid);
-    const info = await readCommitInfo(dir, oid, cache);
+    const info = await reader.commit(oid);
     out.push(info);
     todo.push(...info.parents);
   }
@@ -138,54 +221,93 @@ interface TreeEntry {
   type: string;
 }
 
-async function readTreeMap(dir: string, oid: string, cache: GitCache): Promise<Map<string, TreeEntry>> {
-  const map = new Map<string, TreeEntry>();
-  if (oid === EMPTY_TREE) return map;
-  const { tree } = await git.readTree({ fs, dir, oid, cache });
-  for (const e of tree) map.set(e.path, { mode: e.mode, oid: e.oid, type: e.type });
-  return map;
-}
-
-interface RawChange {
+export interface RawChange {
   path: string;
   oldOid: string | undefined;
   newOid: string | undefined;
 }
 
 /** Blob-level differences between two trees, descending only into subtrees whose ids differ. */
+interface RawEntry {
+  next: number;
+  nameStart: number;
+  nameEnd: number;
+  oidStart: number;
+  kind: 'tree' | 'blob' | 'commit';
+  modeStart: number;
+}
+
+function readEntry(buf: Buffer, pos: number): RawEntry {
+  const space = buf.indexOf(0x20, pos);
+  const nul = buf.indexOf(0, space);
+  // Modes: 40000 tree, 160000 submodule (commit), anything else a blob (file or symlink).
+  const kind = buf[pos] === 0x34 ? 'tree' : buf[pos] === 0x31 && buf[pos + 1] === 0x36 ? 'commit' : 'blob';
+  return { next: nul + 21, nameStart: space + 1, nameEnd: nul, oidStart: nul + 1, kind, modeStart: pos };
+}
+
+/** git's tree order (base_name_compare): names compare bytewise, a tree as if it ended with '/'. */
+function compareEntries(a: Buffer, x: RawEntry, b: Buffer, y: RawEntry): number {
+  const lenA = x.nameEnd - x.nameStart;
+  const lenB = y.nameEnd - y.nameStart;
+  const min = Math.min(lenA, lenB);
+  const c = a.compare(b, y.nameStart, y.nameStart + min, x.nameStart, x.nameStart + min);
+  if (c !== 0) return c;
+  const ca = lenA > min ? a[x.nameStart + min]! : x.kind === 'tree' ? 0x2f : 0;
+  const cb = lenB > min ? b[y.nameStart + min]! : y.kind === 'tree' ? 0x2f : 0;
+  return ca - cb;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Blob-level differences between two trees: a merge walk over the raw (sorted) tree objects that
+ * only decodes names and ids of entries that changed, descending only into differing subtrees.
+ */
 export async function diffTrees(
-  dir: string,
+  reader: GitReader,
   oldTree: string,
   newTree: string,
-  cache: GitCache,
   prefix = '',
   out: RawChange[] = [],
 ): Promise<RawChange[]> {
   if (oldTree === newTree) return out;
-  const [a, b] = await Promise.all([readTreeMap(dir, oldTree, cache), readTreeMap(dir, newTree, cache)]);
-  const names = new Set([...a.keys(), ...b.keys()]);
-  for (const name of [...names].sort()) {
-    const x = a.get(name);
-    const y = b.get(name);
-    if (x && y && x.oid === y.oid && x.mode === y.mode) continue;
-    const path = prefix + name;
-    const xTree = x?.type === 'tree';
-    const yTree = y?.type === 'tree';
-    if (xTree || yTree) {
-      await diffTrees(dir, xTree ? x!.oid : EMPTY_TREE, yTree ? y!.oid : EMPTY_TREE, cache, `${path}/`, out);
+  const a = oldTree === EMPTY_TREE ? EMPTY : (await reader.object(oldTree)).data;
+  const b = newTree === EMPTY_TREE ? EMPTY : (await reader.object(newTree)).data;
+  let i = 0;
+  let j = 0;
+  const hex = (buf: Buffer, e: RawEntry): string => buf.toString('hex', e.oidStart, e.oidStart + 20);
+  const name = (buf: Buffer, e: RawEntry): string => buf.toString('utf8', e.nameStart, e.nameEnd);
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? readEntry(a, i) : undefined;
+    const y = j < b.length ? readEntry(b, j) : undefined;
+    const order = !x ? 1 : !y ? -1 : compareEntries(a, x, b, y);
+    if (order === 0) {
+      i = x!.next;
+      j = y!.next;
+      const sameId = a.compare(b, y!.oidStart, y!.oidStart + 20, x!.oidStart, x!.oidStart + 20) === 0;
+      const sameMode = a.compare(b, y!.modeStart, y!.nameStart, x!.modeStart, x!.nameStart) === 0;
+      if (sameId && sameMode) continue;
+      const path = prefix + name(b, y!);
+      if (x!.kind === 'tree' && y!.kind === 'tree') {
+        await diffTrees(reader, hex(a, x!), hex(b, y!), `${path}/`, out);
+      } else if (x!.kind === 'blob' && y!.kind === 'blob' && !sameId) {
+        out.push({ path, oldOid: hex(a, x!), newOid: hex(b, y!) });
+      }
+      continue;
     }
-    // Submodules (commits) are not content; trees were handled above.
-    const xBlob = x?.type === 'blob' ? x.oid : undefined;
-    const yBlob = y?.type === 'blob' ? y.oid : undefined;
-    if (xBlob !== yBlob && (xBlob || yBlob)) out.push({ path, oldOid: xBlob, newOid: yBlob });
+    if (order < 0) {
+      i = x!.next;
+      const path = prefix + name(a, x!);
+      if (x!.kind === 'tree') await diffTrees(reader, hex(a, x!), EMPTY_TREE, `${path}/`, out);
+      else if (x!.kind === 'blob') out.push({ path, oldOid: hex(a, x!), newOid: undefined });
+    } else {
+      j = y!.next;
+      const path = prefix + name(b, y!);
+      if (y!.kind === 'tree') await diffTrees(reader, EMPTY_TREE, hex(b, y!), `${path}/`, out);
+      else if (y!.kind === 'blob') out.push({ path, oldOid: undefined, newOid: hex(b, y!) });
+    }
   }
   return out;
-}
-
-/** Reads a blob (cached by the caller). */
-export async function readBlobBytes(dir: string, oid: string, cache: GitCache): Promise<Uint8Array> {
-  const { blob } = await git.readBlob({ fs, dir, oid, cache });
-  return blob;
 }
 
 /**

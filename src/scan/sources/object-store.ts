@@ -1,0 +1,257 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+
+/** A git object's type and raw content. */
+export interface GitObject {
+  type: 'commit' | 'tree' | 'blob' | 'tag';
+  data: Buffer;
+}
+
+const TYPES = ['', 'commit', 'tree', 'blob', 'tag', '', 'ofs-delta', 'ref-delta'] as const;
+
+interface Pack {
+  pack: Buffer;
+  idx: Buffer;
+  count: number;
+  /** Entry offsets sorted ascending, to know where each compressed entry ends. */
+  sortedOffsets: Float64Array;
+}
+
+/**
+ * A read-only git object reader for history scans: loose objects and v2 pack files, inflated
+ * with Node's native zlib, with resolved delta bases cached. isomorphic-git (used for refs, the
+ * index and as a fallback) inflates in JavaScript and goes through async fs calls for every
+ * object, which made a 5,000-commit history ~15× slower than `git log -p`; this reader is only
+ * an accelerator for the read path and is checked against isomorphic-git in tests.
+ */
+export class GitObjectStore {
+  private readonly packs: Pack[] = [];
+  private readonly cache = new Map<string, GitObject>();
+  private cacheBytes = 0;
+  private static readonly CACHE_LIMIT = 96 * 1024 * 1024;
+
+  constructor(private readonly gitdir: string) {
+    const packDir = join(gitdir, 'objects', 'pack');
+    if (!existsSync(packDir)) return;
+    for (const name of readdirSync(packDir)) {
+      if (!name.endsWith('.idx')) continue;
+      const idx = readFileSync(join(packDir, name));
+      const packPath = join(packDir, name.replace(/\.idx$/, '.pack'));
+      if (!existsSync(packPath)) continue;
+      // v2 index: magic ff744f63, version 2, 256-entry fanout.
+      if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue;
+      const count = idx.readUInt32BE(8 + 255 * 4);
+      const pack = readFileSync(packPath);
+      const offsets = new Float64Array(count);
+      for (let i = 0; i < count; i++) offsets[i] = this.offsetAt(idx, count, i);
+      offsets.sort();
+      this.packs.push({ pack, idx, count, sortedOffsets: offsets });
+    }
+  }
+
+  private offsetAt(idx: Buffer, count: number, i: number): number {
+    const offTable = 8 + 256 * 4 + count * 20 + count * 4;
+    const v = idx.readUInt32BE(offTable + i * 4);
+    if ((v & 0x80000000) === 0) return v;
+    const big = offTable + count * 4 + (v & 0x7fffffff) * 8;
+    return idx.readUInt32BE(big) * 2 ** 32 + idx.readUInt32BE(big + 4);
+  }
+
+  private findInPack(p: Pack, oid: Buffer): number {
+    const first = oid[0]!;
+    let lo = first === 0 ? 0 : p.idx.readUInt32BE(8 + (first - 1) * 4);
+    let hi = p.idx.readUInt32BE(8 + first * 4) - 1;
+    const shaTable = 8 + 256 * 4;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = p.idx.compare(oid, 0, 20, shaTable + mid * 20, shaTable + mid * 20 + 20) * -1;
+      if (c === 0) return this.offsetAt(p.idx, p.count, mid);
+      if (c < 0) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return -1;
+  }
+
+  private entryEnd(p: Pack, offset: number): number {
+    const a = p.sortedOffsets;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! <= offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return lo < a.length ? a[lo]! : p.pack.length - 20;
+  }
+
+  private remember(key: string, obj: GitObject): GitObject {
+    if (obj.data.length > 8 * 1024 * 1024) return obj;
+    this.cache.set(key, obj);
+    this.cacheBytes += obj.data.length;
+    if (this.cacheBytes > GitObjectStore.CACHE_LIMIT) {
+      for (const [k, v] of this.cache) {
+        this.cache.delete(k);
+        this.cacheBytes -= v.data.length;
+        if (this.cacheBytes < GitObjectStore.CACHE_LIMIT / 2) break;
+      }
+    }
+    return obj;
+  }
+
+  private readPacked(p: Pack, packIndex: number, offset: number): GitObject {
+    const key = `${packIndex}@${offset}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const buf = p.pack;
+    let pos = offset;
+    let byte = buf[pos++]!;
+    const typeNum = (byte >> 4) & 7;
+    while (byte & 0x80) byte = buf[pos++]!;
+    const end = this.entryEnd(p, offset);
+    const type = TYPES[typeNum];
+    if (type === 'ofs-delta') {
+      byte = buf[pos++]!;
+      let rel = byte & 0x7f;
+      while (byte & 0x80) {
+        byte = buf[pos++]!;
+        rel = (rel + 1) * 128 + (byte & 0x7f);
+      }
+      const base = this.readPacked(p, packIndex, offset - rel);
+      const delta = inflateSync(buf.subarray(pos, end));
+      return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
+    }
+    if (type === 'ref-delta') {
+      const baseOid = buf.subarray(pos, pos + 20).toString('hex');
+      const base = this.read(baseOid);
+      if (!base) throw new Error(`missing delta base ${baseOid}`);
+      const delta = inflateSync(buf.subarray(pos + 20, end));
+      return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
+    }
+    if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
+      throw new Error(`unknown pack entry type ${typeNum}`);
+    }
+    const data = inflateSync(buf.subarray(pos, end));
+    // Base objects of delta chains are read again and again: keep them.
+    return this.remember(key, { type, data });
+  }
+
+  /** Reads an object, or undefined when this reader cannot find it (the caller falls back). */
+  read(oid: string): GitObject | undefined {
+    const bin = Buffer.from(oid, 'hex');
+    for (let i = 0; i < this.packs.length; i++) {
+      const p = this.packs[i]!;
+      const offset = this.findInPack(p, bin);
+      if (offset >= 0) return this.readPacked(p, i, offset);
+    }
+    const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
+    let raw: Buffer;
+    try {
+      raw = inflateSync(readFileSync(loose));
+    } catch {
+      return undefined;
+    }
+    const nul = raw.indexOf(0);
+    const type = raw.subarray(0, raw.indexOf(0x20)).toString() as GitObject['type'];
+    return { type, data: raw.subarray(nul + 1) };
+  }
+}
+
+function readVarint(delta: Buffer, start: number): [number, number] {
+  let pos = start;
+  let value = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    byte = delta[pos++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
+/** git's delta format: copy ranges of the base and insert literal bytes. */
+export function applyDelta(base: Buffer, delta: Buffer): Buffer {
+  let [, pos] = readVarint(delta, 0);
+  let size: number;
+  [size, pos] = readVarint(delta, pos);
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  while (pos < delta.length) {
+    const op = delta[pos++]!;
+    if (op & 0x80) {
+      let off = 0;
+      let len = 0;
+      if (op & 0x01) off |= delta[pos++]!;
+      if (op & 0x02) off |= delta[pos++]! << 8;
+      if (op & 0x04) off |= delta[pos++]! << 16;
+      if (op & 0x08) off = (off | (delta[pos++]! << 24)) >>> 0;
+      if (op & 0x10) len |= delta[pos++]!;
+      if (op & 0x20) len |= delta[pos++]! << 8;
+      if (op & 0x40) len |= delta[pos++]! << 16;
+      if (len === 0) len = 0x10000;
+      base.copy(out, o, off, off + len);
+      o += len;
+    } else if (op > 0) {
+      delta.copy(out, o, pos, pos + op);
+      o += op;
+      pos += op;
+    } else {
+      throw new Error('invalid delta opcode 0');
+    }
+  }
+  if (o !== size) throw new Error('delta size mismatch');
+  return out;
+}
+
+/** Parses a tree object into entries (mode, name, oid). */
+export function parseTree(
+  data: Buffer,
+): { mode: string; path: string; oid: string; type: 'blob' | 'tree' | 'commit' }[] {
+  const out: { mode: string; path: string; oid: string; type: 'blob' | 'tree' | 'commit' }[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos);
+    const nul = data.indexOf(0, space);
+    const mode = data.subarray(pos, space).toString();
+    const path = data.subarray(space + 1, nul).toString('utf8');
+    const oid = data.subarray(nul + 1, nul + 21).toString('hex');
+    pos = nul + 21;
+    const type = mode === '40000' || mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    out.push({ mode, path, oid, type });
+  }
+  return out;
+}
+
+/** Parses a commit object's header fields used by the scan. */
+export function parseCommit(data: Buffer): {
+  tree: string;
+  parents: string[];
+  authorName: string;
+  authorEmail: string;
+  authorTime: number;
+  message: string;
+} {
+  const text = data.toString('utf8');
+  const headerEnd = text.indexOf('\n\n');
+  const header = headerEnd >= 0 ? text.slice(0, headerEnd) : text;
+  const message = headerEnd >= 0 ? text.slice(headerEnd + 2) : '';
+  let tree = '';
+  const parents: string[] = [];
+  let authorName = '';
+  let authorEmail = '';
+  let authorTime = 0;
+  for (const line of header.split('\n')) {
+    if (line.startsWith('tree ')) tree = line.slice(5);
+    else if (line.startsWith('parent ')) parents.push(line.slice(7));
+    else if (line.startsWith('author ')) {
+      const m = /^author (.*) <([^>]*)> (\d+) [+-]\d{4}$/.exec(line);
+      if (m) {
+        authorName = m[1]!;
+        authorEmail = m[2]!;
+        authorTime = Number(m[3]);
+      }
+    }
+  }
+  return { tree, parents, authorName, authorEmail, authorTime, message };
+}
