@@ -40,30 +40,28 @@ function utcSecond(date: Date | string): string {
 export async function wireGate(
   project: ProjectContext,
   env: NodeJS.ProcessEnv,
-  options: { skipCheck: boolean; identities: string[] },
+  options: { identities: string[] },
 ): Promise<void> {
   const { deps, repo } = project;
-  if (!options.skipCheck) {
-    deps.runCheck = async (environment, commit) => {
-      const { runCheck } = await import('../check/run-check.js');
-      const { createPolicyStageRunner } = await import('../check/policy-seam.js');
-      const root = await materializeCommit(project, commit);
-      try {
-        const result = await runCheck({
-          root,
-          environment,
-          fingerprintKey: deps.fingerprintKey,
-          ...(options.identities.length ? { identities: options.identities } : {}),
-          policy: createPolicyStageRunner({ env }),
-        });
-        return result.findings
-          .filter((f) => f.severity === 'error')
-          .map((f) => `${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.ruleId}: ${f.message}`.trim());
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
-    };
-  }
+  deps.runCheck = async (environment, commit) => {
+    const { runCheck } = await import('../check/run-check.js');
+    const { createPolicyStageRunner } = await import('../check/policy-seam.js');
+    const root = await materializeCommit(project, commit);
+    try {
+      const result = await runCheck({
+        root,
+        environment,
+        fingerprintKey: deps.fingerprintKey,
+        ...(options.identities.length ? { identities: options.identities } : {}),
+        policy: createPolicyStageRunner({ env }),
+      });
+      return result.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => `${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.ruleId}: ${f.message}`.trim());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
   const { hasPolicies } = await import('../policy/policy-sources.js');
   if (!hasPolicies(repo.dir)) {
     deps.log?.('this project has no policies/: the promotion is not policy-gated');

@@ -185,7 +185,7 @@ export const demoCommand: CommandSpec = {
       out(`   plan hash ${prepared.plan.hash}`);
 
       step('4. promote dev → staging → prod (file store, policy gate, demo approvals)');
-      await wireGate(project, env, { skipCheck: false, identities });
+      await wireGate(project, env, { identities });
       let previous: string | undefined;
       for (const environment of project.project.promotion) {
         const role = cast[environment as keyof typeof cast] ?? { actor: 'rita', approvers: [] };

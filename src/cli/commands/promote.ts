@@ -48,7 +48,6 @@ export async function runPromotion(
   assertEnvironment(project.deps, environment);
   const source = await pickSource(project);
   await wireGate(project, context.env, {
-    skipCheck: booleanOption(context, 'skip-check'),
     identities: (await loadAgeIdentities(context.env)).identities,
   });
   const timeoutMs = numberOption(stringOption(context, 'timeout-ms'), 'timeout-ms');
@@ -110,7 +109,6 @@ export const promotionOptions: CommandSpec['options'] = {
   force: { type: 'boolean', description: 'overwrite values llmcm did not write (drift)' },
   'timeout-ms': { type: 'string', description: 'per-call store timeout (default 30000)', valueName: 'MS' },
   concurrency: { type: 'string', description: 'stores written at once (default 4)', valueName: 'N' },
-  'skip-check': { type: 'boolean', description: 'do not run check on the source (the gate still runs)' },
 };
 
 /** `llmcm promote <env>`. */

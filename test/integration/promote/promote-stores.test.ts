@@ -300,6 +300,26 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
   });
 });
 
+describe('promote refuses a source that fails check', () => {
+  it('runs check on the exact source commit, exit 1, nothing written', async () => {
+    const p = createProjectRepo([{ name: 'a-file', kind: 'file', directory: '.llmcm/a' }]);
+    try {
+      const good = p.setValues('dev', { level: 1 });
+      const bad = p.commit({ 'environments/dev/flags.yaml': 'level: 5\n' }, 'break the flags schema');
+      const refused = await cliRun(p.dir, ['promote', 'dev', '--ref', bad, '--actor', 'alice']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/check fails on source [0-9a-f]{12}/);
+      expect(refused.stderr).toMatch(/environments\/dev\/flags\.yaml:1 schema/);
+      expect(p.git('for-each-ref', 'refs/llmcm')).toBe('');
+      // The working tree is broken, but the good commit is what gets checked and promoted.
+      const ok = await cliRun(p.dir, ['promote', 'dev', '--ref', good, '--actor', 'alice']);
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      p.remove();
+    }
+  });
+});
+
 describe('promote with an unreachable store', () => {
   it('fails clearly with exit 4 and writes nothing', async () => {
     const p = createProjectRepo([
