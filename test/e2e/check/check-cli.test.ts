@@ -145,6 +145,22 @@ describeWithTools(
       expect(run(['check', '--format', 'xml'], keyless).code).toBe(2);
     });
 
+    it('bad input: malformed YAML is exit 2 naming file:line:column, with or without keys', () => {
+      const file = join(repo, 'environments/dev/flags.yaml');
+      const original = readFileSync(file, 'utf8');
+      writeFileSync(file, original.replace('debug_logging:', 'debug_logging: [\n'));
+      try {
+        for (const env of [keyless, withKey]) {
+          const r = run(['check'], env);
+          expect(r.code).toBe(2);
+          expect(r.stderr).toMatch(/^llmcm: error: environments\/dev\/flags\.yaml:\d+:\d+: malformed YAML/);
+          expect(r.stderr).not.toMatch(/\n\s+at /);
+        }
+      } finally {
+        writeFileSync(file, original);
+      }
+    });
+
     it('a key that cannot decrypt is exit 3', () => {
       const other = execFileSync(toolPath('age-keygen')!, [], {
         stdio: ['ignore', 'pipe', 'ignore'],
