@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
+import { isSecretLookingKey } from '../check/secret-keys.js';
 import { loadEnvironment } from '../config/environment.js';
 import { flattenForStore, secretKeys } from '../config/flatten.js';
 import { loadProject } from '../config/project.js';
@@ -60,7 +61,12 @@ export async function loadProjectContext(options: ProjectDepsOptions): Promise<P
           reader,
           ...(identities.length > 0 ? { identities } : {}),
         });
-        return { values: flattenForStore(loaded), secretKeys: new Set(secretKeys(loaded)) };
+        const values = flattenForStore(loaded);
+        // Encrypted values are secret; so, defensively, is any key whose name looks secret even if a
+        // commit left it in plaintext (check refuses that, but plan runs without check).
+        const secret = new Set(secretKeys(loaded));
+        for (const key of Object.keys(values)) if (key.split('.').some(isSecretLookingKey)) secret.add(key);
+        return { values, secretKeys: secret };
       })();
       desiredCache.set(key, pending);
     }

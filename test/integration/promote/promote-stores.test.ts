@@ -96,6 +96,15 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     expect((await promote(deps, request(source))).status).toBe('up-to-date');
     expect((await detectDrift(deps, 'dev')).drifted).toBe(false);
     expect(p.git('log', '-p', 'refs/llmcm/promotions/dev')).not.toContain('CANARY');
+    // Even left in plaintext by mistake, a secret-looking key is shown by fingerprint only.
+    p.setValues('dev', { beta: true, level: 3, api_key: 'sk-CANARY-rotated' });
+    const json = await cliRun(p.dir, ['plan', 'dev', '--format', 'json']);
+    const text = await cliRun(p.dir, ['plan', 'dev']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(
+      /~ flags\.api_key\.description {2}fp:[0-9a-f]{16} → fp:[0-9a-f]{16} \(secret changed\)/,
+    );
+    expect(`${json.stdout}${text.stdout}${text.stderr}`).not.toContain('CANARY');
   });
 
   it('restores every store when the connection drops mid-apply (server killed)', async () => {
