@@ -58,6 +58,8 @@ export interface ScanOptions {
   secretFingerprint?: (f: RawFinding) => string;
   ignoreGitleaksAllow?: boolean;
   ruleBudgetMs?: number;
+  /** Working-tree scans skip what the repository's .gitignore ignores (the CLI default). */
+  respectGitignore?: boolean;
   /** Paths (as reported) never scanned: the config file and the baseline. */
   skipPaths?: string[];
 }
@@ -103,7 +105,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   let findings: RawFinding[];
   switch (options.target.kind) {
     case 'dir':
-      findings = scanDirectory(options, detector, options.target.paths, stats, warnings);
+      findings = await scanDirectory(options, detector, options.target.paths, stats, warnings);
       break;
     case 'stdin':
       stats.bytes += options.target.content.length;
@@ -158,10 +160,28 @@ interface FileEntry {
   abs: string;
 }
 
-/** Files under the given paths in gitleaks' `dir` order: lexical walk, no symlinks, no empty files. */
-export function listFiles(root: string, paths: string[], config: ScanConfig): FileEntry[] {
+/** Decides whether a path (directories end with '/') is ignored by the repository's .gitignore files. */
+export type IgnorePredicate = (path: string) => Promise<boolean>;
+
+/** `.gitignore` rules of the work tree at `root` (isomorphic-git), or undefined outside a repository. */
+export async function gitignorePredicate(root: string): Promise<IgnorePredicate | undefined> {
+  if (!fs.existsSync(join(root, '.git'))) return undefined;
+  const git = await isomorphicGit();
+  return (path) => git.isIgnored({ fs, dir: root, filepath: path }).catch(() => false);
+}
+
+/**
+ * Files under the given paths in gitleaks' `dir` order: lexical walk, no symlinks, no empty files.
+ * With `ignored`, paths the repository ignores are pruned (gitleaks' `dir` has no such option).
+ */
+export async function listFiles(
+  root: string,
+  paths: string[],
+  config: ScanConfig,
+  ignored?: IgnorePredicate,
+): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
-  const visit = (display: string, abs: string): void => {
+  const visit = async (display: string, abs: string): Promise<void> => {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(abs);
@@ -177,30 +197,33 @@ export function listFiles(root: string, paths: string[], config: ScanConfig): Fi
       const name = posix.basename(display);
       if (name === '.git') return;
       if (display !== '.' && skipByGlobalPath(config, display)) return;
+      if (display !== '.' && ignored && (await ignored(`${display}/`))) return;
       for (const entry of fs.readdirSync(abs).sort()) {
-        visit(display === '.' ? entry : `${display}/${entry}`, join(abs, entry));
+        await visit(display === '.' ? entry : `${display}/${entry}`, join(abs, entry));
       }
       return;
     }
     if (!st.isFile() || st.size === 0) return;
     if (skipByGlobalPath(config, display)) return;
+    if (ignored && (await ignored(display))) return;
     out.push({ path: display, abs });
   };
   for (const p of paths) {
     const display = posix.normalize(p.split('\\').join('/')).replace(/\/$/, '') || '.';
-    visit(display, resolve(root, p));
+    await visit(display, resolve(root, p));
   }
   return out;
 }
 
-function scanDirectory(
+async function scanDirectory(
   options: ScanOptions,
   detector: Detector,
   paths: string[],
   stats: ScanStats,
   warnings: ScanWarning[],
-): RawFinding[] {
-  const files = listFiles(options.root, paths.length > 0 ? paths : ['.'], options.config);
+): Promise<RawFinding[]> {
+  const ignored = options.respectGitignore ? await gitignorePredicate(options.root) : undefined;
+  const files = await listFiles(options.root, paths.length > 0 ? paths : ['.'], options.config, ignored);
   const findings: RawFinding[] = [];
   const sopsAware = options.sopsAware !== false;
   const encrypted = new Map<string, Set<string>>();

@@ -109,6 +109,10 @@ export const scanCommand: CommandSpec = {
       description: 'accepted for gitleaks compatibility: output is always redacted',
     },
     'no-sops': { type: 'boolean', description: 'turn off SOPS awareness (plain gitleaks behaviour)' },
+    'no-gitignore': {
+      type: 'boolean',
+      description: 'working tree: also scan files .gitignore excludes (like gitleaks dir)',
+    },
     'ignore-gitleaks-allow': {
       type: 'boolean',
       description: 'report findings on lines marked gitleaks:allow',
@@ -192,6 +196,7 @@ export const scanCommand: CommandSpec = {
       baseline,
       secretFingerprint,
       ignoreGitleaksAllow: booleanOption(context, 'ignore-gitleaks-allow'),
+      respectGitignore: !booleanOption(context, 'no-gitignore'),
       ruleBudgetMs,
       skipPaths,
     });

@@ -16,6 +16,7 @@ regexes = [
   '''^\{\{[^}]*\}\}$''',
   '''^<[^>]*>$''',
   '''(?i)^(?:true|false|null|none|changeme|example|placeholder|redacted|dummy|x+|\*+)$''',
+  '''^(?:os\.environ/|env:|vault:|ref\+)[\w./:#-]+$''',
 ]
 stopwords = ["example", "placeholder", "your_api_key", "your-api-key", "xxxxxxxx", "dummy", "changeme", "redacted"]
 
