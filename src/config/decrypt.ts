@@ -16,5 +16,6 @@ export async function decryptSopsYaml(text: string, file: string, identities: st
   const value = document.toJS({ maxAliasCount: -1 }) as unknown;
   if (value && typeof value === 'object' && !Array.isArray(value))
     delete (value as Record<string, unknown>).sops;
-  return value ?? null;
+  // An encrypted file is always a mapping (it holds the sops key), so an empty plaintext is an empty map.
+  return value ?? {};
 }

@@ -162,3 +162,72 @@ describe('keyless validation gives the decrypted verdict for every constraint th
     );
   });
 });
+
+describe('the same parity through real sops encryption (codec) and decryption with the demo key', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { stringify } = await import('yaml');
+  const { encryptText } = await import('../../../src/sops/codec.js');
+  const { parseIdentityText } = await import('../../../src/sops/age-keys.js');
+  const { loadEnvironment } = await import('../../../src/config/environment.js');
+  const identities = parseIdentityText(
+    readFileSync(join(projectRoot, 'test/fixtures/demo-age-key.txt'), 'utf8'),
+  );
+  const recipient = 'age1nyv4jujwvwjdlk49kngtrkvd6cap79mcqf2j5dcep0lhwc54jd0qujqr94';
+  const memoryReader = (files: Record<string, string>) => ({
+    readFile: async (p: string) => files[p],
+    listDir: async (p: string) =>
+      Object.keys(files)
+        .filter((f) => f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes('/'))
+        .map((f) => f.slice(p.length + 1))
+        .sort(),
+  });
+  const small = fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.integer({ min: -3, max: 5000 }),
+    fc.boolean(),
+    fc.constantFrom(0.25, 1.5, 2.75),
+  );
+  const doc = fc.dictionary(
+    fc.constantFrom('gpt-4o', 'mini', 'Bad Name'),
+    fc.record(
+      {
+        provider: small,
+        model: small,
+        params: fc.record({ temperature: small, max_tokens: small }, { requiredKeys: [] }),
+        environments: fc.array(small, { maxLength: 2 }),
+      },
+      { requiredKeys: [] },
+    ),
+    { maxKeys: 2 },
+  );
+
+  it('keyless findings equal decrypted findings for everything that does not need plaintext', async () => {
+    await fc.assert(
+      fc.asyncProperty(doc, async (models) => {
+        const file = 'environments/prod/models.yaml';
+        const encrypted = await encryptText(stringify(models), { file, keyGroups: [[recipient]] });
+        const files = { 'llmcm.yaml': 'environments:\n  prod: {}\nbase: null\n', [file]: encrypted };
+        const reader = memoryReader(files);
+        const project = await loadProject(projectRoot, { reader });
+        const keyless = await loadEnvironment(project, 'prod', { reader });
+        const decrypted = await loadEnvironment(project, 'prod', { reader, identities });
+        expect(decrypted.decrypted).toBe(true);
+        expect(decrypted.tree.models).toEqual(models);
+        const k = validateEnvironmentSchemas(keyless, schemas).filter((f) => f.severity === 'error');
+        const d = validateEnvironmentSchemas(decrypted, schemas).filter((f) => f.severity === 'error');
+        const structural = (fs: Finding[]) =>
+          fs
+            .filter((f) => !plaintextOnly.has(keywordOf(f)) || !keyless.secrets.has(f.path ?? ''))
+            .filter((f) => !(keywordOf(f) === 'type' && keyless.secrets.get(f.path ?? '') === 'float'))
+            .map(
+              (f) =>
+                `${f.ruleId === 'schema/encrypted-type' ? 'schema/type' : f.ruleId} ${f.path} ${f.file}:${f.line}:${f.column}`,
+            )
+            .sort();
+        expect(structural(k)).toEqual(structural(d));
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
