@@ -103,6 +103,11 @@ const portkeyProvider: Record<string, string> = {
   'openai-compatible': 'openai',
 };
 
+/** LiteLLM's `supported_environments` names (development / staging / production) for ours. */
+export function toLiteLlmEnvironment(name: unknown): unknown {
+  return name === 'dev' ? 'development' : name === 'prod' ? 'production' : name;
+}
+
 /** A LiteLLM `budget_duration` for one of our periods. */
 export function toLiteLlmDuration(period: unknown): string | undefined {
   if (typeof period !== 'string') return undefined;
@@ -171,7 +176,9 @@ function renderLiteLlm(loaded: LoadedEnvironment, secret: (p: string, v: unknown
         output_cost_per_token:
           typeof cost.output_per_1k === 'number' ? perToken(cost.output_per_1k) : undefined,
         max_tokens: m.context_window,
-        supported_environments: m.environments,
+        supported_environments: Array.isArray(m.environments)
+          ? m.environments.map(toLiteLlmEnvironment)
+          : undefined,
       }),
     });
   }

@@ -74,6 +74,8 @@ export const checkCommand: CommandSpec = {
       ? 'keys present: decrypted and checked in full'
       : `keys absent: checked structure and encrypted value types; ${notChecked} value${notChecked === 1 ? '' : 's'} with constraints not checked: encrypted`;
     const scope = [`environments: ${result.environments.join(', ') || '(none)'}`, mode];
+    // A key source that was set but could not be used is worth saying: the run silently went keyless.
+    for (const problem of keys.problems) scope.push(`key source not used: ${problem}`);
     if (result.base) {
       scope.push(
         `base: ${result.base.ref} (${result.base.commit.slice(0, 12)})${result.base.allBecause ? `; all environments: ${result.base.allBecause}` : ''}`,
