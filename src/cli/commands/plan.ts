@@ -13,7 +13,7 @@ export const planCommand: CommandSpec = {
   details:
     'Compares the desired state rendered from the source commit with what each store holds now.\n' +
     'The plan hash can be passed to `llmcm promote --plan-hash` so that only the reviewed plan is applied.\n' +
-    'Exit codes: 0 no changes, 1 changes or drift to apply, 2 bad input, 3 key error, 4 store error.',
+    'Exit codes: 0 planned (with or without changes), 1 drift (a store holds values llmcm did not write), 2 bad input, 3 key error, 4 store error.',
   options: {
     from: {
       type: 'string',
@@ -53,6 +53,6 @@ export const planCommand: CommandSpec = {
         `${JSON.stringify({ ...plan, sourceDescription: source.description }, null, 2)}\n`,
       );
     else context.stdout.write(renderPlanText(plan, source.description));
-    return plan.empty && !plan.drift ? 0 : 1;
+    return plan.drift ? 1 : 0;
   },
 };

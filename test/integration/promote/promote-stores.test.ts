@@ -100,7 +100,7 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     p.setValues('dev', { beta: true, level: 3, api_key: 'sk-CANARY-rotated' });
     const json = await cliRun(p.dir, ['plan', 'dev', '--format', 'json']);
     const text = await cliRun(p.dir, ['plan', 'dev']);
-    expect(text.code).toBe(1);
+    expect(text.code).toBe(0);
     expect(text.stdout).toMatch(
       /~ flags\.api_key\.description {2}fp:[0-9a-f]{16} → fp:[0-9a-f]{16} \(secret changed\)/,
     );
