@@ -15,7 +15,7 @@ import { type ApplyTarget, applyPlan, callWithRetry } from './apply.js';
 import { type Approval, collectApprovals } from './approvals.js';
 import { canonicalJson } from './canonical.js';
 import { PromotionRefusedError } from './errors.js';
-import { acquireLock, type HeldLock, readLock, releaseLock } from './lock.js';
+import { acquireLock, type HeldLock, lockHeldError, readLock, releaseLock } from './lock.js';
 import { type PromotionPlan, planPromotion, redactPlan, type StorePlanInput } from './plan.js';
 
 /** The desired state of one environment at one commit, flattened for the stores. */
@@ -227,7 +227,7 @@ export function driftReasons(plan: PromotionPlan): string[] {
 
 /**
  * Promotes a source commit into every store of an environment:
- * check → plan (+ plan-hash check, drift refusal) → gate → lock → re-plan under the lock → apply
+ * plan (+ live-lock, plan-hash and drift refusals) → check → gate → lock → re-plan under the lock → apply
  * (all-or-nothing) → record → unlock. Nothing is written before the lock is held, and nothing at
  * all when the stores already hold the source (re-running a completed promotion is a no-op).
  */
@@ -242,7 +242,6 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
   let { plan } = prepared;
   try {
     if (prepared.lock && !prepared.lock.staleReason) {
-      const { lockHeldError } = await import('./lock.js');
       throw lockHeldError(prepared.lock);
     }
     if (request.planHash && request.planHash !== plan.hash) {
