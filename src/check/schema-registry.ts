@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
@@ -53,15 +54,42 @@ function ajvInstance(): Ajv2020 {
 }
 
 /**
- * Where compiled validators are cached across runs: `.llmcm/cache/ajv/` of the project (ignored by git,
- * created 0700). The key is the hash of the schema text and the compile settings, so an edited schema
- * is simply compiled again.
+ * Where compiled validators are cached across runs: the user's cache folder
+ * (`$LLMCM_CACHE_DIR`, else `$XDG_CACHE_HOME/llmcm`, else `~/.cache/llmcm`), never the config repo: a
+ * cached validator is code, and a pull request must not be able to plant code that `llmcm check` runs.
+ * The key is the hash of the schema text and the compile settings, so an edited schema is compiled again.
  */
-function cacheFile(root: string, hash: string): string {
-  return join(root, '.llmcm', 'cache', 'ajv', `${hash}.cjs`);
+/** The cache file of a schema's compiled validator (tests use it to check what gets loaded). */
+export function schemaCachePath(schemaText: string): string {
+  return cacheFile(
+    createHash('sha256').update(compileSettings).update('\0').update(schemaText).digest('hex'),
+  );
+}
+
+function cacheFile(hash: string): string {
+  const env = process.env;
+  const base = env.LLMCM_CACHE_DIR
+    ? env.LLMCM_CACHE_DIR
+    : join(
+        env.XDG_CACHE_HOME ? env.XDG_CACHE_HOME : join(env.HOME ? env.HOME : homedir(), '.cache'),
+        'llmcm',
+      );
+  return join(base, 'ajv', `${hash}.cjs`);
+}
+
+/** Only a file this user owns and nobody else can write is loaded as code. */
+function isPrivateFile(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
+    return stat.isFile() && stat.uid === uid && (stat.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function loadCachedValidator(path: string): ValidateFunction | undefined {
+  if (!isPrivateFile(path)) return undefined;
   let code: string;
   try {
     code = readFileSync(path, 'utf8');
@@ -106,7 +134,7 @@ export function resolveSchemaPath(project: ProjectConfig, source: string): { pat
 export function compileProjectSchemas(project: ProjectConfig): Map<string, CompiledSchema> {
   const result = new Map<string, CompiledSchema>();
   for (const [kind, source] of Object.entries(project.documents)) {
-    result.set(kind, compileSchemaFile(kind, source, resolveSchemaPath(project, source), project.root));
+    result.set(kind, compileSchemaFile(kind, source, resolveSchemaPath(project, source)));
   }
   return result;
 }
@@ -115,7 +143,6 @@ function compileSchemaFile(
   kind: string,
   source: string,
   where: { path: string; display: string },
-  root: string,
 ): CompiledSchema {
   const file = where.display;
   let text: string;
@@ -150,7 +177,7 @@ function compileSchemaFile(
     });
   }
 
-  const cachePath = cacheFile(root, hash);
+  const cachePath = cacheFile(hash);
   const cachedValidate = loadCachedValidator(cachePath);
   if (cachedValidate) {
     const entry: CompiledSchema = { kind, source, schema, validate: cachedValidate };
