@@ -5,6 +5,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  generateKeyPairSync,
   hkdfSync,
   type KeyObject,
   randomBytes,
@@ -83,19 +84,31 @@ function encodeBech32(hrp: string, data: Uint8Array): string {
   return `${hrp}1${[...values, ...checksum].map((v) => bech32Charset[v]).join('')}`;
 }
 
-const pkcs8Prefix = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const spkiPrefix = Buffer.from('302a300506032b656e032100', 'hex');
-
+// JWK import is an order of magnitude faster than DER in Node's OpenSSL binding (~30 µs vs ~300 µs).
 function privateKeyFromRaw(raw: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([pkcs8Prefix, raw]), format: 'der', type: 'pkcs8' });
+  // `x` must be present for the import; the public key is re-derived from `d` by publicRawOf.
+  return createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: zeroX },
+    format: 'jwk',
+  });
 }
+const zeroX = Buffer.alloc(32).toString('base64url');
 
+const publicKeyCache = new Map<string, KeyObject>();
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' });
+  const x = Buffer.from(raw).toString('base64url');
+  let key = publicKeyCache.get(x);
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+    if (publicKeyCache.size > 1000) publicKeyCache.clear();
+    publicKeyCache.set(x, key);
+  }
+  return key;
 }
 
 function rawPublicOf(key: KeyObject): Buffer {
-  return (createPublicKey(key).export({ format: 'der', type: 'spki' }) as Buffer).subarray(-32);
+  const jwk = createPublicKey(key).export({ format: 'jwk' }) as { x: string };
+  return Buffer.from(jwk.x, 'base64url');
 }
 
 /** The 32-byte X25519 public key of an `age1…` recipient, or undefined for other kinds. */
@@ -181,8 +194,12 @@ function dearmor(text: string): Buffer | undefined {
 /** Encrypts `plaintext` to one X25519 recipient as an armored age file. */
 export function encryptToX25519(recipientRaw: Buffer, plaintext: Uint8Array): string {
   const fileKey = randomBytes(16);
-  const ephemeral = privateKeyFromRaw(randomBytes(32));
-  const ephemeralRaw = rawPublicOf(ephemeral);
+  const pair = generateKeyPairSync('x25519');
+  const ephemeral = pair.privateKey;
+  const ephemeralRaw = Buffer.from(
+    (pair.publicKey.export({ format: 'jwk' }) as { x: string }).x,
+    'base64url',
+  );
   const shared = diffieHellman({ privateKey: ephemeral, publicKey: publicKeyFromRaw(recipientRaw) });
   const wrapKey = hkdf(shared, Buffer.concat([ephemeralRaw, recipientRaw]), x25519Label);
   const body = chachaSeal(wrapKey, Buffer.alloc(12), fileKey);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
@@ -119,8 +119,24 @@ export function parseCreationRule(raw: Record<string, unknown>, configFile: stri
   };
 }
 
-/** Reads every creation rule of a `.sops.yaml`. */
+const rulesCache = new Map<string, { mtimeMs: number; size: number; rules: CreationRule[] }>();
+
+/** Reads every creation rule of a `.sops.yaml` (cached per file until it changes). */
 export function readCreationRules(configFile: string): CreationRule[] {
+  let stat: { mtimeMs: number; size: number } | undefined;
+  try {
+    stat = statSync(configFile);
+  } catch {
+    stat = undefined;
+  }
+  const cached = rulesCache.get(configFile);
+  if (stat && cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.rules;
+  const rules = parseCreationRulesFile(configFile);
+  if (stat) rulesCache.set(configFile, { mtimeMs: stat.mtimeMs, size: stat.size, rules });
+  return rules;
+}
+
+function parseCreationRulesFile(configFile: string): CreationRule[] {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(configFile, 'utf8'));

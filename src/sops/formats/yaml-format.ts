@@ -10,7 +10,6 @@ import {
   LineCounter,
   Parser,
   type Scalar,
-  Scalar as ScalarClass,
   type YAMLMap,
   type YAMLSeq,
   Document as YamlDocument,
@@ -217,7 +216,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
   const docContainers: Container[][] = [];
   const rootFlow: boolean[] = [];
 
-  documents.forEach((doc, docIndex) => {
+  documents.forEach((doc) => {
     const containers: Container[] = [];
     const root = doc.contents;
     const rootTree: TreeMap = { kind: 'map', entries: [] };
@@ -396,10 +395,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
           }
           const keyStart = key.range![0];
           const value = pair.value as { range?: [number, number, number] } | null;
-          if (container.depth === 1 && keyText === 'sops' && container === containers[1]) {
-            // handled by the caller (top level only)
-          }
-          if (container.tree === rootContainerTree && keyText === 'sops') {
+          // The top-level `sops` key is metadata, not data.
+          if (container.tree === rootTree && keyText === 'sops') {
             const end = value?.range?.[2] ?? key.range![2];
             sopsRanges.push([keyStart, end]);
             if (metadataRaw === undefined)
@@ -438,11 +435,9 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       }
     };
 
-    const rootContainerTree = rootTree;
     if (isMap(root)) fill(root, rootContainer, root.flow === true);
     docContainers.push(containers);
     branches.push(rootTree);
-    void docIndex;
   });
 
   // Assign each comment to the innermost collection whose span holds it, in file order; a
@@ -581,5 +576,3 @@ export function dropSopsKey(documents: Document[]): void {
     root.items = root.items.filter((p) => !(isScalar(p.key) && p.key.value === 'sops'));
   }
 }
-
-export { ScalarClass };
