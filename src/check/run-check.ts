@@ -17,6 +17,7 @@ export type PolicyStageRunner = (input: {
   diffs: EnvironmentDiff[];
 }) => Promise<{ findings: Finding[]; skipped?: string }>;
 
+/** Options of `runCheck`. */
 export interface CheckOptions {
   /** Project root (the folder holding llmcm.yaml). */
   root: string;
@@ -32,6 +33,7 @@ export interface CheckOptions {
   policy?: PolicyStageRunner;
 }
 
+/** What `runCheck` found, and what it looked at. */
 export interface CheckResult {
   project: ProjectConfig;
   /** Environments checked, in declaration order. */

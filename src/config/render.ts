@@ -7,6 +7,7 @@ import { escapePointerSegment } from './yaml-source.js';
 /** Output formats of `llmcm render`. */
 export type RenderFormat = 'json' | 'env' | 'litellm' | 'portkey';
 
+/** Options of `renderEnvironment`. */
 export interface RenderOptions {
   /**
    * How secret values appear. `reference` (default): an environment-variable reference
