@@ -1,5 +1,6 @@
 import { LlmcmError } from '../core/errors.js';
 import {
+  type CommitSigner,
   formatMessage,
   listCommits,
   parseTrailers,
@@ -35,7 +36,15 @@ export function approvalRef(environment: string): string {
 /** Records an approval of `source` for `environment` by `approver`; returns the approval id. */
 export async function recordApproval(
   repo: Repository,
-  args: { environment: string; source: string; approver: string; identity: GitIdentity; timestamp?: number },
+  args: {
+    environment: string;
+    source: string;
+    approver: string;
+    identity: GitIdentity;
+    timestamp?: number;
+    /** Optional commit signing (src/repo/signing.ts). */
+    signer?: { onSign: CommitSigner; signingKey: string };
+  },
 ): Promise<Approval> {
   const ref = approvalRef(args.environment);
   const message = formatMessage(
@@ -56,6 +65,7 @@ export async function recordApproval(
       parents: parent ? [parent] : [],
       author: args.identity,
       ...(args.timestamp !== undefined ? { timestamp: args.timestamp } : {}),
+      ...(args.signer ? { onSign: args.signer.onSign, signingKey: args.signer.signingKey } : {}),
     });
     try {
       await updateRefCas(repo, ref, parent, oid);

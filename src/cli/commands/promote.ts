@@ -5,6 +5,7 @@ import { loadProjectContext } from '../../promote/project-deps.js';
 import { promote } from '../../promote/promote.js';
 import { renderStoreResults } from '../../promote/render.js';
 import { resolveSource } from '../../promote/source.js';
+import { createConfiguredSigner } from '../../repo/signing.js';
 import { loadAgeIdentities } from '../../sops/age-keys.js';
 import { booleanOption, type CommandSpec, listOption, stringOption } from '../command.js';
 
@@ -50,6 +51,11 @@ export async function runPromotion(
   await wireGate(project, context.env, {
     identities: (await loadAgeIdentities(context.env)).identities,
   });
+  if (booleanOption(context, 'sign')) {
+    const signer = await createConfiguredSigner(project.repo);
+    project.deps.onSign = signer.onSign;
+    project.deps.signingKey = signer.signingKey;
+  }
   const timeoutMs = numberOption(stringOption(context, 'timeout-ms'), 'timeout-ms');
   const concurrency = numberOption(stringOption(context, 'concurrency'), 'concurrency');
   const hook = killHook(context.env);
@@ -109,6 +115,7 @@ export const promotionOptions: CommandSpec['options'] = {
   force: { type: 'boolean', description: 'overwrite values llmcm did not write (drift)' },
   'timeout-ms': { type: 'string', description: 'per-call store timeout (default 30000)', valueName: 'MS' },
   concurrency: { type: 'string', description: 'stores written at once (default 4)', valueName: 'N' },
+  sign: { type: 'boolean', description: "sign the record commit with git's user.signingkey (gpg or ssh)" },
 };
 
 /** `llmcm promote <env>`. */
