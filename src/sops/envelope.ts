@@ -47,6 +47,21 @@ function decodeBase64(part: string, what: string): Buffer {
   return bytes;
 }
 
+// IVs come from a pooled CSPRNG buffer: one randomBytes call per 256 values instead of one each.
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+function nextIv(): Buffer {
+  if (ivOffset + 32 > ivPool.length) {
+    ivPool = randomBytes(32 * 256);
+    ivOffset = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivOffset, ivOffset + 32));
+  // Never hand out the same bytes twice.
+  ivPool.fill(0, ivOffset, ivOffset + 32);
+  ivOffset += 32;
+  return iv;
+}
+
 /** AES-256-GCM encryption of one value, as sops does it (32-byte IV, detached 16-byte tag). */
 export function sealValue(
   key: Uint8Array,
@@ -55,7 +70,7 @@ export function sealValue(
   aad: string,
   iv?: Uint8Array,
 ): string {
-  const nonce = iv ?? randomBytes(32);
+  const nonce = iv ?? nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

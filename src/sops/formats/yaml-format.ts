@@ -115,6 +115,8 @@ function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: S
   }
 }
 
+const tokenChildKeys = ['start', 'key', 'sep', 'value', 'end', 'items', 'props'] as const;
+
 function blankTokens(token: unknown): void {
   if (!token || typeof token !== 'object') return;
   if (Array.isArray(token)) {
@@ -123,7 +125,7 @@ function blankTokens(token: unknown): void {
   }
   const t = token as Record<string, unknown>;
   if (typeof t.source === 'string') t.source = '';
-  for (const key of ['start', 'key', 'sep', 'value', 'end', 'items', 'props']) {
+  for (const key of tokenChildKeys) {
     if (key in t) blankTokens(t[key]);
   }
 }
@@ -139,7 +141,7 @@ function collectComments(token: unknown, out: SourceToken[]): void {
     out.push(t as unknown as SourceToken);
     return;
   }
-  for (const key of ['start', 'key', 'sep', 'value', 'end', 'items', 'props']) {
+  for (const key of tokenChildKeys) {
     if (key in t) collectComments(t[key], out);
   }
 }
