@@ -20,7 +20,9 @@ export interface VerifyReport {
 }
 
 function sameTrailers(a: readonly Trailer[], b: readonly Trailer[]): boolean {
-  return a.length === b.length && a.every((t, i) => t.key === b[i]!.key && t.value === b[i]!.value);
+  // formatMessage folds line breaks inside a value; compare the same way.
+  const fold = (v: string) => v.replace(/\s*\n\s*/g, ' ');
+  return a.length === b.length && a.every((t, i) => t.key === b[i]!.key && fold(t.value) === fold(b[i]!.value));
 }
 
 /**
