@@ -1,3 +1,4 @@
+import { readApproval } from '../promote/approvals.js';
 import { hashPlan, type PromotionPlan } from '../promote/plan.js';
 import { isAncestor, parseTrailers, readCommitInfo, type Trailer } from '../repo/commits.js';
 import { hasObject, listHistoryRoots, listRefsUnder, type Repository, readRef } from '../repo/repository.js';
@@ -22,13 +23,15 @@ export interface VerifyReport {
 function sameTrailers(a: readonly Trailer[], b: readonly Trailer[]): boolean {
   // formatMessage folds line breaks inside a value; compare the same way.
   const fold = (v: string) => v.replace(/\s*\n\s*/g, ' ');
-  return a.length === b.length && a.every((t, i) => t.key === b[i]!.key && fold(t.value) === fold(b[i]!.value));
+  return (
+    a.length === b.length && a.every((t, i) => t.key === b[i]!.key && fold(t.value) === fold(b[i]!.value))
+  );
 }
 
 /**
  * Checks every promotion record chain: each record parses, its trailers match its record.json, its
  * parent is a record of the same environment, its source commit exists and is still reachable from a
- * branch or tag, its plan rehashes to the recorded plan hash, and the chain still contains the head
+ * branch or tag, the approvals it cites exist and approve that source, its plan rehashes to the recorded plan hash, and the chain still contains the head
  * llmcm saw last (a rewritten record ref is reported). A clean run moves that checkpoint forward.
  */
 export async function verifyRecords(repo: Repository): Promise<VerifyReport> {
@@ -82,6 +85,21 @@ export async function verifyRecords(repo: Repository): Promise<VerifyReport> {
           add(
             oid,
             `source commit ${record.source.slice(0, 12)} is no longer on any branch or tag (rewritten history?)`,
+          );
+        }
+      }
+      for (const cited of record.approvals) {
+        const at = cited.lastIndexOf('@');
+        const approval = await readApproval(repo, cited.slice(at + 1));
+        if (
+          !approval ||
+          approval.approver !== cited.slice(0, at) ||
+          approval.source !== record.source ||
+          approval.environment !== environment
+        ) {
+          add(
+            oid,
+            `cited approval ${cited.slice(0, at + 13)} is missing or does not approve this source for ${environment}`,
           );
         }
       }

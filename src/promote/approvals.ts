@@ -76,8 +76,14 @@ export async function recordApproval(
   }
 }
 
-async function readApproval(repo: Repository, oid: string): Promise<Approval | null> {
-  const info = await readCommitInfo(repo, oid);
+/** Reads one approval record, or null when the commit is not one (or does not exist). */
+export async function readApproval(repo: Repository, oid: string): Promise<Approval | null> {
+  let info: Awaited<ReturnType<typeof readCommitInfo>>;
+  try {
+    info = await readCommitInfo(repo, oid);
+  } catch {
+    return null;
+  }
   const t = parseTrailers(info.message);
   const source = trailerValues(t, 'Llmcm-Approval-Of')[0];
   const environment = trailerValues(t, 'Llmcm-Environment')[0];

@@ -164,6 +164,30 @@ describe('audit verify', () => {
     expect(report.problems.map((p) => p.message).join('\n')).toMatch(/no longer on any branch/);
   });
 
+  it('checks that cited approvals exist and approve the promoted source', async () => {
+    const c1 = temp.commit({ f: '1' });
+    const c2 = temp.commit({ f: '2' });
+    const { recordApproval } = await import('../../../src/promote/approvals.js');
+    const who = { name: 'Bob', email: 'b@x' };
+    const good = await recordApproval(repo, {
+      environment: 'dev',
+      source: c1,
+      approver: 'bob',
+      identity: who,
+    });
+    const other = await recordApproval(repo, {
+      environment: 'dev',
+      source: c2,
+      approver: 'eve',
+      identity: who,
+    });
+    await record('dev', c1, { approvals: [`bob@${good.id}`] });
+    expect((await verifyRecords(repo)).ok).toBe(true);
+    await record('dev', c1, { approvals: [`eve@${other.id}`, `mallory@${'0'.repeat(40)}`] });
+    const messages = (await verifyRecords(repo)).problems.map((p) => p.message);
+    expect(messages.filter((m) => /cited approval/.test(m))).toHaveLength(2);
+  });
+
   it('reports a plan that does not rehash', async () => {
     const c1 = temp.commit({ f: '1' });
     await record('dev', c1, { planHash: 'f'.repeat(64) });
