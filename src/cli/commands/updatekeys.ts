@@ -17,7 +17,8 @@ encrypted values are not touched, so the diff is confined to the sops block.`,
     const ops = await import('../../sops/file-ops.js');
     const { relative } = await import('node:path');
     const identities = await sops.loadAgeIdentities(context.env);
-    const files = ops.expandFileArguments(context.positionals.map((p) => ops.resolveArg(context.cwd, p)));
+    const explicit = new Set(context.positionals.map((p) => ops.resolveArg(context.cwd, p)));
+    const files = ops.expandFileArguments([...explicit]);
     const dryRun = booleanOption(context, 'dry-run');
     let updated = 0;
     for (const file of files) {
@@ -28,15 +29,18 @@ encrypted values are not touched, so the diff is confined to the sops block.`,
       try {
         meta = sops.readSopsMetadata(text, format, shown);
       } catch (error) {
-        if (context.positionals.includes(file)) throw error;
+        if (explicit.has(file)) throw error;
         continue; // a non-sops file met while walking a directory
       }
       if (!meta) {
-        if (files.length === 1)
-          throw new (await import('../../core/errors.js')).LlmcmError(
-            'sops metadata not found: this file is not encrypted',
-            { code: 'SOPS_NO_METADATA', kind: 'input', file: shown },
-          );
+        if (explicit.has(file)) {
+          const { LlmcmError } = await import('../../core/errors.js');
+          throw new LlmcmError('sops metadata not found: this file is not encrypted', {
+            code: 'SOPS_NO_METADATA',
+            kind: 'input',
+            file: shown,
+          });
+        }
         continue;
       }
       const rule = sops.findCreationRule(file);
