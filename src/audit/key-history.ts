@@ -32,6 +32,7 @@ export interface KeyEvent {
   promotions: string[];
 }
 
+/** What `auditKeys` walks and filters. */
 export interface AuditOptions {
   /** Folder holding the environments (llmcm.yaml `directory`). */
   directory: string;

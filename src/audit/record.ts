@@ -20,6 +20,7 @@ export type PromotionResult = 'succeeded' | 'failed' | 'interrupted';
 /** What happened in one store during an attempt. */
 export type StoreOutcome = 'applied' | 'unchanged' | 'restored' | 'failed' | 'restore-failed' | 'skipped';
 
+/** One store's outcome in a record (the Llmcm-Store-Result trailer). */
 export interface StoreResult {
   store: string;
   outcome: StoreOutcome;
@@ -99,6 +100,7 @@ export function recordTrailers(record: PromotionRecord): Trailer[] {
   return t;
 }
 
+/** Who commits a record, the plan stored with it, and optional signing. */
 export interface WriteRecordOptions {
   committer: GitIdentity;
   /** The redacted plan (JSON text) the attempt applied; stored beside the record so verify can rehash it. */

@@ -14,6 +14,7 @@ export interface VerifyProblem {
   message: string;
 }
 
+/** The result of `llmcm audit verify`. */
 export interface VerifyReport {
   environments: { environment: string; head: string; records: number }[];
   problems: VerifyProblem[];

@@ -11,6 +11,7 @@ export interface ApplyTarget {
   input: StorePlanInput;
 }
 
+/** How applyPlan runs: concurrency, retries, timeouts, and the hooks it calls. */
 export interface ApplyPlanOptions {
   promotionId: string;
   /** How many stores are written at the same time (default 4). */
@@ -27,6 +28,7 @@ export interface ApplyPlanOptions {
   afterStoreApplied?: (store: string, appliedSoFar: number) => void;
 }
 
+/** Per-store outcomes of an apply; `ok` only when every store with changes was written. */
 export interface ApplyPlanResult {
   ok: boolean;
   stores: StoreResult[];

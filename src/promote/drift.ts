@@ -15,6 +15,7 @@ export interface StoreDrift {
   changes: KeyChange[];
 }
 
+/** What `llmcm drift` reports for one environment. */
 export interface DriftReport {
   environment: string;
   /** The last successful promotion, or null. */

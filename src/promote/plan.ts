@@ -25,6 +25,7 @@ export interface PlanInput {
   fingerprint: (path: string, value: string) => string;
 }
 
+/** What a plan does to one key. */
 export type ChangeAction = 'add' | 'change' | 'delete';
 
 /** A value as a plan may show it: always a fingerprint; the value itself only when it is not secret. */
@@ -33,6 +34,7 @@ export interface ValueView {
   value?: string;
 }
 
+/** One planned key change; values appear only as ValueView (fingerprint, plain value if not secret). */
 export interface KeyChange {
   key: string;
   action: ChangeAction;
@@ -50,6 +52,7 @@ export interface KeyChange {
  */
 export type StoreOwnership = 'empty' | 'ours' | 'modified' | 'foreign';
 
+/** The plan of one store. */
 export interface StorePlan {
   store: string;
   kind: StoreKind;

@@ -146,6 +146,7 @@ export async function preparePlan(
   }
 }
 
+/** What to promote, by whom, and with which safeguards. */
 export interface PromoteRequest {
   environment: string;
   /** The resolved source commit. */
@@ -164,8 +165,10 @@ export interface PromoteRequest {
   afterStoreApplied?: (store: string, appliedSoFar: number) => void;
 }
 
+/** `up-to-date`: the stores already held the source and nothing was written. */
 export type PromoteStatus = 'succeeded' | 'up-to-date';
 
+/** The result of a promotion that did not fail. */
 export interface PromoteOutcome {
   status: PromoteStatus;
   plan: PromotionPlan;
