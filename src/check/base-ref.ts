@@ -157,6 +157,8 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
   // Blob ids at the base of every file looked at, and folder listings, so the base reader needs one
   // object read per file instead of walking from the commit root each time.
   const baseBlobs = new Map<string, string>();
+  // Blob ids of the working files, so the base reader can tell which files are unchanged.
+  const workingBlobs = new Map<string, string>();
   const baseListings = new Map<string, string[]>();
 
   // Shared inputs: the project file and every schema file the project names.
@@ -167,6 +169,7 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
     const atBase = entries.get(file.slice(slash + 1))?.oid;
     if (atBase) baseBlobs.set(file, atBase);
     const now = hashFile(join(project.root, file));
+    if (now) workingBlobs.set(file, now);
     if (atBase !== now) {
       changedFiles.push(file);
       allBecause ??= `${file} changed`;
@@ -188,8 +191,11 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
       let plainFolder = true;
       for (const name of readdirOrEmpty(dir)) {
         const blob = workingBlob(join(dir, name), inRepo(`${folder}/${name}`), index);
-        if (blob) working.set(name, blob);
-        else if (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.isDirectory()) plainFolder = false;
+        if (blob) {
+          working.set(name, blob);
+          workingBlobs.set(`${folder}/${name}`, blob.oid);
+        } else if (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.isDirectory())
+          plainFolder = false;
       }
       const entry = baseDirs.get(layer);
       // Same tree id as at the base: nothing changed, and the base files are the working ones.
@@ -249,9 +255,22 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
     }
   };
   const reader: ConfigReader = {
+    // Files unchanged since the base share the working tree's parse; changed ones are keyed by blob id.
+    identity(p) {
+      const oid = baseBlobs.get(p);
+      return oid !== undefined && oid === workingBlobs.get(p) ? undefined : `base:${oid ?? p}`;
+    },
     async readFile(p) {
       const oid = baseBlobs.get(p);
       if (!oid) return readAt(p);
+      // An unchanged file is read from the working tree: cheaper than inflating the git object.
+      if (oid === workingBlobs.get(p)) {
+        try {
+          return fs.readFileSync(join(project.root, p), 'utf8');
+        } catch {
+          // Fall through to git.
+        }
+      }
       const { blob } = await git.readBlob({ ...base, oid });
       return Buffer.from(blob).toString('utf8');
     },

@@ -95,15 +95,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     } catch {
       baseProject = undefined; // No (valid) project file at the base: everything counts as added.
     }
-    const baseCache = new Map<string, Promise<ParsedSource>>();
     for (const env of loaded) {
       let before: LoadedEnvironment | undefined;
       if (baseProject?.environments.some((e) => e.name === env.name)) {
-        before = await loadEnvironment(baseProject, env.name, {
-          ...loadOptions,
-          cache: baseCache,
-          reader: comparison.reader,
-        });
+        // The same parse cache: files unchanged since the base are not read or parsed again.
+        before = await loadEnvironment(baseProject, env.name, { ...loadOptions, reader: comparison.reader });
       }
       diffs.push(diffEnvironments(env.name, before, env, options.fingerprintKey));
     }

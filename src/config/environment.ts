@@ -76,7 +76,7 @@ export async function loadEnvironment(
     const files = await listLayerFiles(project, layer, reader);
     const parsed = await Promise.all(
       files.map((file) => {
-        const key = `${decryptor ? 'plain' : 'enc'}\0${file}`;
+        const key = `${decryptor ? 'plain' : 'enc'}\0${file}\0${reader.identity?.(file) ?? ''}`;
         let pending = options.cache?.get(key);
         if (!pending) {
           pending = parseSource(project, file, reader, decryptor);

@@ -36,10 +36,21 @@ export function stringifyLeaf(value: unknown): string {
 
 /** True when the leaf at `pointer` is a secret or contains one (a list holding an encrypted item). */
 export function isSecretLeaf(loaded: LoadedEnvironment, pointer: string): boolean {
-  if (loaded.secrets.has(pointer)) return true;
-  const prefix = `${pointer}/`;
-  for (const p of loaded.secrets.keys()) if (p.startsWith(prefix)) return true;
-  return false;
+  return secretContainers(loaded).has(pointer);
+}
+
+// Every secret pointer and each of its ancestors, computed once per loaded environment.
+const containers = new WeakMap<LoadedEnvironment['secrets'], Set<string>>();
+function secretContainers(loaded: LoadedEnvironment): Set<string> {
+  let set = containers.get(loaded.secrets);
+  if (!set) {
+    set = new Set<string>();
+    for (const p of loaded.secrets.keys()) {
+      for (let at = p; at.length > 0; at = at.slice(0, at.lastIndexOf('/'))) set.add(at);
+    }
+    containers.set(loaded.secrets, set);
+  }
+  return set;
 }
 
 /**

@@ -7,6 +7,12 @@ export interface ConfigReader {
   readFile(relPath: string): Promise<string | undefined>;
   /** Names of the entries of a directory (files and folders), sorted; [] when it does not exist. */
   listDir(relPath: string): Promise<string[]>;
+  /**
+   * Optional content identity of a file for the per-run parse cache: readers that share a cache must
+   * return different identities for different contents (a git reader returns undefined for a file that
+   * is the same as in the working tree, so its parse is shared).
+   */
+  identity?(relPath: string): string | undefined;
 }
 
 /** One environment as declared in llmcm.yaml. */
