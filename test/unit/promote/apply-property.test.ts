@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyedFingerprint } from '../../../src/core/fingerprint.js';
 import { applyPlan } from '../../../src/promote/apply.js';
-import { planPromotion } from '../../../src/promote/plan.js';
+import { planPromotion, type StorePlanInput } from '../../../src/promote/plan.js';
 import { computeContentHash } from '../../../src/stores/content-hash.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -20,7 +20,7 @@ describe('applyPlan, all or nothing (property)', () => {
         fc.integer({ min: 1, max: 3 }),
         async (pairs, failingIndex, faultKind, concurrency) => {
           const stores = pairs.map((_, i) => new MemoryStore(`s${i}`));
-          const inputs = [];
+          const inputs: StorePlanInput[] = [];
           for (const [i, [actualValues, desired]] of pairs.entries()) {
             const s = stores[i]!;
             if (Object.keys(actualValues).length > 0) {
