@@ -327,3 +327,98 @@ export function buildHistoryRepo(repo: string, seed = 7): void {
   commit('extra env');
   gitIn(repo, ['tag', 'v1']);
 }
+
+/**
+ * A randomized corpus: files assembled line by line from assignment styles, quoting, key-shaped
+ * values of many providers, noise, non-ASCII text, tabs and CRLF, for fuzz-style parity runs.
+ */
+export function writeRandomCorpus(root: string, seed: number, files = 40): void {
+  const rand = seededRandom(seed);
+  const f = new SecretFactory(rand);
+  const choose = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const values = [
+    () => f.aws(),
+    () => f.awsSecret(),
+    () => f.githubPat(),
+    () => f.slackBot(),
+    () => f.openaiProject(),
+    () => f.openaiLegacy(),
+    () => f.anthropic(),
+    () => f.googleApi(),
+    () => f.stripe(),
+    () => f.jwt(),
+    () => f.age(),
+    () => f.huggingface(),
+    () => f.groq(),
+    () => f.perplexity(),
+    () => f.langsmith(),
+    () => f.replicate(),
+    () => f.pinecone(),
+    () => f.generic(8 + Math.floor(rand() * 40)),
+    () => f.hex(32),
+    () => f.hex(40),
+    () => 'changeme',
+    () => '${SECRET_VALUE}',
+    () => 'aaaaaaaaaaaaaaaaaaaa',
+    () =>
+      `ENC[AES256_GCM,data:${f.pick('ABCDEFabcdef0123456789+/', 24)}=,iv:${f.pick('ABCDEF0123456789', 43)}=,tag:x==,type:str]`,
+  ];
+  const keys = [
+    'api_key',
+    'apiKey',
+    'SECRET',
+    'token',
+    'password',
+    'client_secret',
+    'auth',
+    'key',
+    'aws_secret_access_key',
+    'GITHUB_TOKEN',
+    'db.pass',
+    'credentials',
+    'note',
+    'value',
+    'private_key',
+    'cohere_key',
+    'mistral_api_key',
+  ];
+  const styles = [
+    (k: string, v: string) => `${k}=${v}`,
+    (k: string, v: string) => `${k}: "${v}"`,
+    (k: string, v: string) => `  ${k}: ${v}`,
+    (k: string, v: string) => `"${k}": "${v}",`,
+    (k: string, v: string) => `export ${k.toUpperCase()}='${v}'`,
+    (k: string, v: string) => `${k} := "${v}"`,
+    (k: string, v: string) => `const ${k.replace(/\W/g, '_')} = \`${v}\`;`,
+    (k: string, v: string) => `<${k}>${v}</${k}>`,
+    (k: string, v: string) => `# ${k} ${v} gitleaks:allow`,
+    (k: string, v: string) => `${k}\t=\t${v} ; trailing`,
+    (_k: string, v: string) => `Authorization: Bearer ${v}`,
+    (k: string, v: string) => `ünïcødé ${k} → ${v} ✓`,
+  ];
+  const noise = () =>
+    choose([
+      '',
+      '# comment',
+      'model: gpt-4o',
+      'temperature: 0.7',
+      '{',
+      '}',
+      'x'.repeat(1 + Math.floor(rand() * 200)),
+      'lorem ipsum dolor sit amet',
+      '\t\t',
+    ]);
+  for (let i = 0; i < files; i++) {
+    const lines: string[] = [];
+    const n = 5 + Math.floor(rand() * 60);
+    for (let l = 0; l < n; l++) {
+      const r = rand();
+      if (r < 0.45) lines.push(choose(styles)(choose(keys), choose(values)()));
+      else if (r < 0.5) lines.push(f.privateKey(rand() < 0.5 ? '\n' : '\r\n'));
+      else lines.push(noise());
+    }
+    const eol = rand() < 0.25 ? '\r\n' : '\n';
+    const ext = choose(['yaml', 'env', 'json', 'py', 'ts', 'txt', 'properties', 'xml']);
+    write(root, `r${i % 5}/file-${i}.${ext}`, lines.join(eol) + (rand() < 0.8 ? eol : ''));
+  }
+}

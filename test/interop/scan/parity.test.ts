@@ -10,7 +10,7 @@ import { loadIgnoreFiles } from '../../../src/scan/ignore-file.js';
 import { defaultRulesToml } from '../../../src/scan/rules/default-rules.js';
 import { runScan } from '../../../src/scan/scan.js';
 import { describeWithTools, toolPath } from '../../support/tools.js';
-import { buildHistoryRepo, gitIn, writeCorpus } from './corpus.js';
+import { buildHistoryRepo, gitIn, writeCorpus, writeRandomCorpus } from './corpus.js';
 import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
 
 /** A config that exercises the format: groups, entropy, path rules, every allowlist kind, Go-only syntax. */
@@ -99,6 +99,7 @@ interface GitleaksJson {
   RuleID: string;
   File: string;
   StartLine: number;
+  EndLine: number;
   Secret: string;
   Commit: string;
   StartColumn: number;
@@ -230,6 +231,81 @@ describeWithTools(
         if (process.env.SCAN_PARITY_DEBUG)
           console.log(name, expected.length, expected.slice(0, 40).join('\n'));
         expect(ours(result.findings)).toEqual(expected);
+      });
+    }
+
+    for (const seed of (process.env.SCAN_FUZZ_SEEDS ?? '101,202,303').split(',').map(Number)) {
+      it(`randomized corpus #${seed}: dir mode with llmcm's and gitleaks' default configs`, async () => {
+        const dir = join(work, `random-${seed}`);
+        writeRandomCorpus(dir, seed);
+        for (const name of ['llmcm-default', 'gitleaks-default']) {
+          const configPath = configs[name]!;
+          const expected = theirs(
+            runGitleaks('dir', dir, configPath, join(work, `random-${seed}-${name}.json`)),
+          );
+          const result = await runScan({
+            root: dir,
+            target: { kind: 'dir', paths: ['.'] },
+            config: loadConfigFile(configPath),
+            sopsAware: false,
+          });
+          expect(expected.length, name).toBeGreaterThan(20);
+          expect(ours(result.findings), name).toEqual(expected);
+        }
+      });
+    }
+
+    /*
+     * Randomized histories rewrite whole files, so old and new versions share many identical lines
+     * (blank lines, PEM armour). Several minimal diffs then exist and git's xdiff (with its
+     * compaction heuristics) may pick different hunk boundaries than our Myers diff. That cannot move
+     * a single-line finding, but it shifts columns by one (gitleaks counts the newline before a line
+     * that is not first in its hunk) and can change which lines a multi-line match spans. So this
+     * test compares single-line findings by (commit, file, line, rule, secret) exactly and bounds the
+     * multi-line ones; the designed history above is compared exactly, columns included.
+     */
+    for (const seed of (process.env.SCAN_FUZZ_SEEDS ?? '404,505').split(',').map(Number)) {
+      it(`randomized history #${seed}: git mode with gitleaks' default config`, async () => {
+        const dir = join(work, `random-git-${seed}`);
+        gitIn(work, ['init', '-q', '-b', 'main', dir]);
+        for (let k = 0; k < 6; k++) {
+          // Rewrites the same paths with new random content: modifications, additions and CRLF flips.
+          writeRandomCorpus(dir, seed * 10 + k, 12 + k * 3);
+          gitIn(dir, ['add', '-A']);
+          gitIn(dir, ['commit', '-qm', `round ${k}`], `2024-04-0${k + 1}T00:00:00Z`);
+        }
+        const configPath = configs['gitleaks-default']!;
+        const raw = runGitleaks('git', dir, configPath, join(work, `random-git-${seed}.json`));
+        const result = await runScan({
+          root: dir,
+          target: { kind: 'history' },
+          config: loadConfigFile(configPath),
+          sopsAware: false,
+        });
+        const key = (commit: string, file: string, line: number, rule: string, secret: string): string =>
+          `${commit.slice(0, 8)} ${file}:${line} ${rule} ${hash(secret)}`;
+        const expected = [
+          ...new Set(
+            raw
+              .filter((f) => f.EndLine === f.StartLine)
+              .map((f) => key(f.Commit, f.File, f.StartLine, f.RuleID, f.Secret)),
+          ),
+        ].sort();
+        const got = [
+          ...new Set(
+            result.findings
+              .filter((f) => f.endLine === f.startLine)
+              .map((f) => key(f.commit, f.file, f.startLine, f.ruleId, f.secret)),
+          ),
+        ].sort();
+        const multiTheirs = raw.filter((f) => f.EndLine !== f.StartLine).length;
+        const multiOurs = result.findings.filter((f) => f.endLine !== f.startLine).length;
+        expect(expected.length).toBeGreaterThan(100);
+        expect(got).toEqual(expected);
+        // Multi-line findings: the same number give or take diff alignment (a few percent at most).
+        expect(Math.abs(multiOurs - multiTheirs)).toBeLessThanOrEqual(
+          Math.max(2, Math.ceil(multiTheirs * 0.05)),
+        );
       });
     }
 
