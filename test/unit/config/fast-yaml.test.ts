@@ -49,6 +49,31 @@ describe('fast YAML reader: same values, positions and envelopes as the yaml pac
     expect(fast).toBe(files.length);
   });
 
+  it.each([
+    [
+      'extra spaces and comments',
+      'a:    1   # one\nb:  # holds a map\n  c: two  \n\n# gap\n  d: "x y" # q\n',
+    ],
+    ['sequence at the key indent', 'list:\n- a\n- b: 1\n  c: 2\n-   3\nnext: x\n'],
+    [
+      'nested sequences of maps',
+      'routes:\n  chat:\n    targets:\n      - model: a\n        weight: 2\n      - model: b\n',
+    ],
+    ['flow sequences', 'a: [x, 1, true, -2.5]\nb: []\nc: {}\nd: [ spaced ,  items ]  # c\n'],
+    [
+      'literal blocks',
+      't: |\n  line one\n\n  # not a comment\n  last\nu: |-\n    kept\n    indent\nv: after\n',
+    ],
+    ['keys with colons and quotes', 'llama3.1:8b: x\n\'quoted key\': 1\n"dq key": 2\nurl: http://h:1/p\n'],
+    ['numbers and specials', 'i: -5\nf: .5\ng: 1.\nh: 1e3\nk: +7\nn: ~\nm: Null\nt: TRUE\n'],
+    [
+      'a sops block',
+      'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:int]\nsops:\n    age:\n        - recipient: age1x\n          enc: |\n            -----BEGIN-----\n    version: 3.13.3\n',
+    ],
+  ])('hand-written layouts: %s', (_name, text) => {
+    expect(expectSame(text), 'taken by the fast path').toBe(true);
+  });
+
   it('declines what it does not cover', () => {
     for (const text of [
       'a: &x 1\nb: *x\n',
@@ -61,6 +86,10 @@ describe('fast YAML reader: same values, positions and envelopes as the yaml pac
       'a: {b: 1}\n',
       '---\na: 1\n',
       'a: >\n  folded\n',
+      'a: 0o17\n',
+      'a: 0x1F\n',
+      'a: .inf\n',
+      'a: [x, "quoted"]\n',
     ]) {
       expect(readFastYamlTree(text), text).toBeUndefined();
     }
