@@ -84,6 +84,10 @@ export interface ScanResult {
   stats: ScanStats;
 }
 
+/** Bounds for history scans of big repositories (memoization is an optimisation, never required). */
+const MAX_CACHED_TEXT_BYTES = 256 * 1024 * 1024;
+const MAX_MEMO_ENTRIES = 500_000;
+
 const STRUCTURED = /\.(?:ya?ml|json|env)$|(?:^|\/)\.env(?:\.[^/]*)?$/i;
 const MAX_STRUCTURED_BYTES = 2_000_000;
 
@@ -318,10 +322,19 @@ class BlobScanner {
     this.pathDependent = anyPath;
   }
 
+  private textBytes = 0;
+
+  /** A blob as text (undefined when binary), cached within a memory bound (history can be huge). */
   async text(oid: string): Promise<string | undefined> {
     if (this.texts.has(oid)) return this.texts.get(oid);
     const bytes = await this.reader.blob(oid);
     const text = blobText(bytes);
+    this.textBytes += bytes.length;
+    if (this.textBytes > MAX_CACHED_TEXT_BYTES) {
+      // Consecutive commits reuse recent blobs: keep nothing older than the bound.
+      this.texts.clear();
+      this.textBytes = bytes.length;
+    }
     this.texts.set(oid, text);
     return text;
   }
@@ -343,6 +356,7 @@ class BlobScanner {
       }
     }
     const result = { findings };
+    if (this.memo.size > MAX_MEMO_ENTRIES) this.memo.clear();
     this.memo.set(key, result);
     return result;
   }
@@ -389,6 +403,7 @@ class BlobScanner {
       if (!found) {
         this.stats.bytes += Buffer.byteLength(raw);
         found = this.detector.detect({ raw, filePath: path, commit: '', startLine: 1 });
+        if (this.hunkMemo.size > MAX_MEMO_ENTRIES) this.hunkMemo.clear();
         this.hunkMemo.set(key, found);
       }
       for (const f of found) {
@@ -542,6 +557,7 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
     headTree = undefined; // unborn branch: everything staged is new
   }
   const raw: RawChange[] = [];
+  const staged = new Map<string, string>();
   try {
     const headEntries = new Map<string, string>();
     if (headTree) {
@@ -556,7 +572,6 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
         },
       });
     }
-    const staged = new Map<string, string>();
     await git.walk({
       fs,
       dir,
@@ -598,6 +613,15 @@ async function scanStaged(options: ScanOptions, detector: Detector, stats: ScanS
       const keys = encryptedKeyPaths(change.path, newText);
       if (keys) encrypted.set(change.path, keys);
       else if (!isSopsFile(newText)) plain.push({ path: change.path, text: newText });
+    }
+  }
+  if (plain.length > 0) {
+    // A decrypted copy is staged: compare it with every SOPS file in the index, not only staged ones.
+    for (const [path, oid] of staged) {
+      if (encrypted.has(path) || !STRUCTURED.test(path)) continue;
+      const text = await blobs.text(oid);
+      const keys = text === undefined ? undefined : encryptedKeyPaths(path, text);
+      if (keys) encrypted.set(path, keys);
     }
   }
   for (const file of plain) {

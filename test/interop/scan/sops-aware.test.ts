@@ -170,4 +170,50 @@ describeWithTools(['sops', 'age-keygen'], 'SOPS-aware scanning (files from the r
     expect(hits.map((f) => `${f.file}:${f.startLine}`)).toEqual(['llm.dec.yaml:2', 'llm.dec.yaml:4']);
     expect(hits[0]!.description).toMatch(/decrypted copy of SOPS file llm\.enc\.yaml/);
   });
+
+  it('staged and history scans apply the same rules (decrypted copy staged; plaintext committed under secrets/)', async () => {
+    const dir = join(root, 'repo');
+    mkdirSync(join(dir, 'secrets'), { recursive: true });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], {
+        cwd: dir,
+        stdio: 'pipe',
+      });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(
+      join(dir, '.sops.yaml'),
+      `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${recipient}\n`,
+    );
+    const enc = encrypt('openai:\n  api_key: value-one-abc\nanthropic:\n  api_key: value-two-def\n');
+    writeFileSync(join(dir, 'secrets', 'llm.yaml'), enc);
+    git('add', '-A');
+    git('commit', '-qm', 'encrypted');
+    writeFileSync(join(dir, 'secrets', 'plain.yaml'), 'db:\n  password: oops-in-clear\n');
+    git('add', '-A');
+    git('commit', '-qm', 'plaintext by mistake');
+    const policy = loadSopsPolicy(dir);
+    const history = await runScan({
+      root: dir,
+      target: { kind: 'history' },
+      config: loadDefaultConfig(),
+      sopsPolicy: policy,
+    });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir }).toString().trim();
+    expect(history.findings.map((f) => `${f.ruleId} ${f.file}:${f.startLine} ${f.commit}`)).toEqual([
+      `${UNENCRYPTED_SECRET_RULE} secrets/plain.yaml:2 ${head}`,
+    ]);
+    // Stage a decrypted copy of the (unchanged, already committed) encrypted file.
+    writeFileSync(join(dir, 'llm.decrypted.yaml'), sops(['decrypt', join(dir, 'secrets', 'llm.yaml')]));
+    git('add', 'llm.decrypted.yaml');
+    const staged = await runScan({
+      root: dir,
+      target: { kind: 'staged' },
+      config: loadDefaultConfig(),
+      sopsPolicy: policy,
+    });
+    expect(staged.findings.map((f) => `${f.ruleId} ${f.file}:${f.startLine}`)).toEqual([
+      `${UNENCRYPTED_SECRET_RULE} llm.decrypted.yaml:2`,
+      `${UNENCRYPTED_SECRET_RULE} llm.decrypted.yaml:4`,
+    ]);
+  });
 });
