@@ -65,12 +65,12 @@ describe('applyPlan, all or nothing (property)', () => {
           );
           const after = await Promise.all(stores.map((s) => s.read('dev')));
           if (result.ok) {
-            after.forEach((state, i) => expect(state.values).toEqual(pairs[i]![1]));
+            for (const [i, state] of after.entries()) expect(state.values).toEqual(pairs[i]![1]);
           } else {
-            after.forEach((state, i) => {
+            for (const [i, state] of after.entries()) {
               expect(state.values).toEqual(before[i]!.values);
               expect(state.stamp).toEqual(before[i]!.stamp);
-            });
+            }
           }
           // A failure can only come from the faulty store, and only if it had something to write.
           const faulty = failingIndex !== undefined && failingIndex < stores.length ? failingIndex : -1;
