@@ -172,9 +172,9 @@ function readVarint(delta: Buffer, start: number): [number, number] {
 
 /** git's delta format: copy ranges of the base and insert literal bytes. */
 export function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  let [, pos] = readVarint(delta, 0);
-  let size: number;
-  [size, pos] = readVarint(delta, pos);
+  const [, afterBaseSize] = readVarint(delta, 0);
+  const [size, start] = readVarint(delta, afterBaseSize);
+  let pos = start;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   while (pos < delta.length) {

@@ -136,6 +136,7 @@ export function writeCorpus(root: string, seed = 42): void {
       `PINECONE_API_KEY=${f.pinecone()}`,
       `DATABASE_PASSWORD=${f.generic(24)}`,
       'EMPTY_SECRET=',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} placeholder, not a template
       'API_KEY=${API_KEY}',
       '',
     ].join('\n'),
@@ -358,6 +359,7 @@ export function writeRandomCorpus(root: string, seed: number, files = 40): void 
     () => f.hex(32),
     () => f.hex(40),
     () => 'changeme',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} placeholder, not a template
     () => '${SECRET_VALUE}',
     () => 'aaaaaaaaaaaaaaaaaaaa',
     () =>

@@ -185,6 +185,7 @@ const samples: Record<string, Samples> = {
     fp: [
       'password = "changeme-changeme"',
       `secret_file: /etc/llm/${rnd(az, 20)}.yaml`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} placeholder, not a template
       'api_key: "${OPENAI_API_KEY}"',
       'token: ENC[AES256_GCM,data:QmFzZTY0RGF0YQ==,iv:abc,tag:def,type:str]',
       `api_key = "${'x'.repeat(30)}"`,
