@@ -11,6 +11,8 @@ const ansi = {
   reset: '\x1b[0m',
 };
 
+const maxNotesPerRule = 3;
+
 /** Human text: grouped by file, one line per finding with its hint, colors only on a TTY. */
 export function renderTextReport(input: ReportInput): string {
   const paint = (code: keyof typeof ansi, text: string) =>
@@ -25,7 +27,18 @@ export function renderTextReport(input: ReportInput): string {
   const out: string[] = [];
   for (const [file, findings] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     out.push(paint('bold', file || '(project)'));
+    // Concise: notes of one rule beyond the first few in a file are counted, not listed (json/sarif keep all).
+    const notesShown = new Map<string, number>();
+    const notesHidden = new Map<string, number>();
     for (const f of findings) {
+      if (f.severity === 'info') {
+        const shown = notesShown.get(f.ruleId) ?? 0;
+        if (shown >= maxNotesPerRule) {
+          notesHidden.set(f.ruleId, (notesHidden.get(f.ruleId) ?? 0) + 1);
+          continue;
+        }
+        notesShown.set(f.ruleId, shown + 1);
+      }
       const where = f.line !== undefined ? `${f.line}:${f.column ?? 1}` : '-';
       const label =
         f.severity === 'error'
@@ -38,6 +51,9 @@ export function renderTextReport(input: ReportInput): string {
         : '';
       out.push(`  ${where.padEnd(7)} ${label} ${f.message}  ${paint('dim', `${f.ruleId}${envs}`)}`);
       if (f.hint && f.severity !== 'info') out.push(`  ${' '.repeat(7)} ${paint('dim', `hint: ${f.hint}`)}`);
+    }
+    for (const [ruleId, count] of notesHidden) {
+      out.push(`  ${' '.repeat(7)} ${paint('cyan', 'note   ')} … and ${count} more  ${paint('dim', ruleId)}`);
     }
     out.push('');
   }

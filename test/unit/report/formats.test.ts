@@ -125,3 +125,21 @@ describe('other formats', () => {
     expect(out.findings[0]).toHaveProperty('ruleId');
   });
 });
+
+describe('text: concise notes', () => {
+  it('lists the first notes of a rule per file and counts the rest', () => {
+    const note = (line: number): Finding => ({
+      stage: 'schema',
+      ruleId: 'schema/not-checked-encrypted',
+      severity: 'info',
+      message: `/x/${line}: not checked: encrypted (minLength)`,
+      file: 'a.yaml',
+      line,
+      column: 1,
+    });
+    const out = renderReport('text', { title: 't', findings: [1, 2, 3, 4, 5].map(note) });
+    expect(out.match(/not checked: encrypted/g)).toHaveLength(3);
+    expect(out).toContain('… and 2 more  schema/not-checked-encrypted');
+    expect(out).toContain('0 errors, 0 warnings, 5 notes');
+  });
+});
