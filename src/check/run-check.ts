@@ -1,4 +1,4 @@
-import { loadEnvironment, type ParsedSource } from '../config/environment.js';
+import { documentKindOf, loadEnvironment, type ParsedSource } from '../config/environment.js';
 import { findEnvironment, loadProject } from '../config/project.js';
 import { createWorkingTreeReader } from '../config/reader.js';
 import type { ConfigReader, LoadedEnvironment, LoadedFile, ProjectConfig } from '../config/types.js';
@@ -101,7 +101,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
         // The same parse cache: files unchanged since the base are not read or parsed again.
         before = await loadEnvironment(baseProject, env.name, { ...loadOptions, reader: comparison.reader });
       }
-      diffs.push(diffEnvironments(env.name, before, env, options.fingerprintKey));
+      diffs.push(
+        diffEnvironments(
+          env.name,
+          before,
+          env,
+          options.fingerprintKey,
+          changedKinds(project, comparison, env.name),
+        ),
+      );
     }
   }
 
@@ -132,6 +140,25 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       : {}),
     ...(policySkipped ? { policySkipped } : {}),
   };
+}
+
+/** Document kinds whose files changed for one environment (its own folder or the base layer); undefined = all. */
+function changedKinds(
+  project: ProjectConfig,
+  comparison: BaseComparison,
+  environment: string,
+): Set<string> | undefined {
+  if (comparison.changedFiles.some((f) => !f.startsWith(`${project.directory}/`))) return undefined;
+  const folders = [
+    `${project.directory}/${environment}/`,
+    ...(project.base ? [`${project.directory}/${project.base}/`] : []),
+  ];
+  const kinds = new Set<string>();
+  for (const file of comparison.changedFiles) {
+    if (folders.some((f) => file.startsWith(f)) && /\.ya?ml$/.test(file))
+      kinds.add(documentKindOf(file.slice(file.lastIndexOf('/') + 1)));
+  }
+  return kinds;
 }
 
 function memoizeListings(reader: ConfigReader): ConfigReader {

@@ -36,9 +36,13 @@ export function diffEnvironments(
   before: LoadedEnvironment | undefined,
   after: LoadedEnvironment | undefined,
   fingerprintKey: Uint8Array,
+  /** Only these document kinds can differ (the others' files are unchanged); default: all. */
+  kinds?: ReadonlySet<string>,
 ): EnvironmentDiff {
+  const pick = (tree: Record<string, unknown>) =>
+    kinds ? Object.fromEntries(Object.entries(tree).filter(([kind]) => kinds.has(kind))) : tree;
   const index = (loaded: LoadedEnvironment | undefined) =>
-    new Map((loaded ? flattenTree(loaded.tree) : []).map((e) => [e.key, e]));
+    new Map((loaded ? flattenTree(pick(loaded.tree)) : []).map((e) => [e.key, e]));
   const old = index(before);
   const now = index(after);
   const changes: KeyChange[] = [];
