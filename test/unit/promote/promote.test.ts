@@ -263,4 +263,30 @@ describe('promote', () => {
     expect((await listRecords(repo, 'dev')).map((r) => r.result)).toEqual(['succeeded', 'interrupted']);
     expect(await readRef(repo, lockRef('dev'))).toBeNull();
   });
+
+  it('never mixes two promotions from different clones (no shared lock): store CAS decides', async () => {
+    const other = createTempRepo();
+    try {
+      const otherRepo = await openRepository(other.dir);
+      const otherSource = other.commit({ 'README.md': 'y' });
+      desired[otherSource] = { 'providers.openai.api_key': 'other', 'models.gpt.temperature': '0.9' };
+      for (let round = 0; round < 5; round++) {
+        for (const s of stores.values()) s.data.clear();
+        const results = await Promise.allSettled([
+          promote(deps(), request({ apply: { concurrency: 1, retries: 0, timeoutMs: 500 } })),
+          promote(
+            { ...deps(), repo: otherRepo },
+            request({ source: otherSource, apply: { concurrency: 1, retries: 0, timeoutMs: 500 } }),
+          ),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+        const states = await Promise.all([...stores.values()].map((s) => s.read('dev')));
+        const temps = new Set(states.map((st) => st.values['models.gpt.temperature'] ?? 'none'));
+        // Every store holds the same promotion's values, or all are back to empty.
+        expect(temps.size).toBe(1);
+      }
+    } finally {
+      other.remove();
+    }
+  });
 });
