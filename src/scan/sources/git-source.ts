@@ -52,16 +52,33 @@ export class GitReader {
   private readonly trees = new Map<string, Map<string, TreeEntry>>();
   private readonly commits = new Map<string, CommitInfo>();
 
+  /** Commits whose parents a shallow clone does not have (`.git/shallow`): they are roots here. */
+  private readonly shallow: Set<string>;
+
   constructor(readonly dir: string) {
-    this.store = new GitObjectStore(findGitdir(dir));
+    const gitdir = findGitdir(dir);
+    this.store = new GitObjectStore(gitdir);
+    let shallow: string[] = [];
+    try {
+      shallow = fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean);
+    } catch {}
+    this.shallow = new Set(shallow);
   }
 
   async object(oid: string): Promise<GitObject> {
     const fast = this.store.read(oid);
     if (fast) return fast;
     const git = await isomorphicGit();
-    const obj = await git.readObject({ fs, dir: this.dir, oid, cache: this.cache, format: 'content' });
-    return { type: obj.type as GitObject['type'], data: Buffer.from(obj.object as Uint8Array) };
+    try {
+      const obj = await git.readObject({ fs, dir: this.dir, oid, cache: this.cache, format: 'content' });
+      return { type: obj.type as GitObject['type'], data: Buffer.from(obj.object as Uint8Array) };
+    } catch (error) {
+      throw gitError(
+        `git object ${oid} is missing from ${this.dir}`,
+        'a partial or damaged clone? fetch the full history (git fetch --unshallow) and retry',
+        error,
+      );
+    }
   }
 
   async commit(oid: string): Promise<CommitInfo> {
@@ -76,7 +93,8 @@ export class GitReader {
       email: c.authorEmail,
       date: new Date(c.authorTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       message: c.message.replace(/\n+$/, ''),
-      parents: c.parents,
+      // Like git, a shallow boundary commit is treated as a root (its whole content is new).
+      parents: this.shallow.has(oid) ? [] : c.parents,
       tree: c.tree,
     };
     this.commits.set(oid, info);

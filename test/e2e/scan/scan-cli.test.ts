@@ -215,3 +215,36 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     expect(ok.status).toBe(0);
   });
 });
+
+describe('llmcm scan in a shallow clone (typical CI checkout)', () => {
+  it('treats the shallow boundary as a root instead of failing on missing parents', () => {
+    const work = mkdtempSync(join(tmpdir(), 'llmcm-e2e-shallow-'));
+    const origin = join(work, 'origin');
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', ...args], {
+        cwd,
+        stdio: 'pipe',
+      }).toString();
+    mkdirSync(origin);
+    git(origin, 'init', '-q', '-b', 'main');
+    for (let i = 0; i < 4; i++) {
+      writeFileSync(join(origin, `f${i}.txt`), `value ${i}\n`);
+      git(origin, 'add', '-A');
+      git(origin, 'commit', '-qm', `c${i}`);
+    }
+    writeFileSync(join(origin, 'leak.env'), `TOKEN=${token(55)}\n`);
+    git(origin, 'add', '-A');
+    git(origin, 'commit', '-qm', 'leak');
+    git(work, 'clone', '-q', '--depth', '2', `file://${origin}`, 'clone');
+    const clone = join(work, 'clone');
+    const r = spawnSync(process.execPath, [cli, 'scan', '--history', '-f', 'json'], {
+      cwd: clone,
+      env: { ...process.env, LLMCM_FINGERPRINT_KEY: 'k' },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect((JSON.parse(r.stdout) as { File: string }[]).map((f) => f.File)).toEqual(['leak.env']);
+    rmSync(work, { recursive: true, force: true });
+  });
+});
