@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { keyedFingerprint } from '../core/fingerprint.js';
-import { type CommitInfo, listCommits } from '../repo/commits.js';
+import { type CommitInfo, listCommits, readCommitInfo } from '../repo/commits.js';
 import { type Repository, readRef } from '../repo/repository.js';
 import { createTreeReader, listFilesRecursive, readBlobText } from '../repo/tree.js';
 import { listRecords, type StoredRecord } from './record.js';
@@ -188,6 +188,39 @@ export async function auditKeys(repo: Repository, options: AuditOptions): Promis
     const k = `${e.file}\0${e.key}`;
     byKey.set(k, [...(byKey.get(k) ?? []), e]);
   }
+  // A source off the first-parent line (promoted from a branch) counts at the newest first-parent
+  // commit in its history: walk back from it until the walk meets that line.
+  const offLine = new Map<string, number | undefined>();
+  const positionOf = async (source: string): Promise<number | undefined> => {
+    const known = position.get(source);
+    if (known !== undefined) return known;
+    if (offLine.has(source)) return offLine.get(source);
+    let best: number | undefined;
+    const seen = new Set<string>();
+    const queue = [source];
+    while (queue.length > 0 && seen.size < 10_000) {
+      const oid = queue.pop()!;
+      if (seen.has(oid)) continue;
+      seen.add(oid);
+      const p = position.get(oid);
+      if (p !== undefined) {
+        best = best === undefined ? p : Math.max(best, p);
+        continue;
+      }
+      try {
+        queue.push(...(await readCommitInfo(repo, oid)).parents);
+      } catch {
+        // A missing commit ends this path (audit verify reports rewritten history).
+      }
+    }
+    offLine.set(source, best);
+    return best;
+  };
+  const sourcePositions = new Map<string, number | undefined>();
+  for (const list of records.values()) {
+    for (const r of list)
+      if (!sourcePositions.has(r.source)) sourcePositions.set(r.source, await positionOf(r.source));
+  }
   for (const list of byKey.values()) {
     for (const [idx, e] of list.entries()) {
       if (e.action === 'removed') continue;
@@ -196,7 +229,7 @@ export async function auditKeys(repo: Repository, options: AuditOptions): Promis
         options.base != null && e.environment === options.base ? options.environments : [e.environment];
       for (const env of envs) {
         for (const r of records.get(env) ?? []) {
-          const p = position.get(r.source);
+          const p = sourcePositions.get(r.source);
           if (p !== undefined && p >= e.position && p < until) e.promotions.push(`${env}:${r.promotionId}`);
         }
       }

@@ -97,6 +97,25 @@ describe('audit of keys', () => {
     ).toEqual(events);
   });
 
+  it('credits a promotion of a branch commit to the value it carried', async () => {
+    temp.commit({ 'environments/dev/flags.yaml': 'beta:\n  enabled: true\n' }, 'add beta');
+    temp.git('checkout', '-q', '-b', 'feature');
+    const onBranch = temp.commit({ 'README.md': 'branch work' }, 'branch work');
+    temp.git('checkout', '-q', 'main');
+    temp.commit({ 'environments/dev/flags.yaml': 'beta:\n  enabled: false\n' }, 'turn beta off');
+    await record('dev', onBranch);
+    const events = await auditKeys(repo, {
+      directory: 'environments',
+      environments: ['dev'],
+      fingerprintKey: key,
+    });
+    const beta = events.filter((e) => e.key === 'flags.beta.enabled');
+    expect(beta.map((e) => [e.action, e.promotions.length])).toEqual([
+      ['added', 1],
+      ['changed', 0],
+    ]);
+  });
+
   it('writes CSV with quoting and formula neutralisation', () => {
     const csv = renderAuditCsv([
       {
