@@ -87,12 +87,12 @@ describeWithTools(['sops'], 'secret strength with keys present (files encrypted 
     expect(result.decrypted).toBe(true);
     const strength = result.findings
       .filter((f) => f.stage === 'strength')
-      .map((f) => `${f.ruleId} ${f.file}:${f.line} ${f.path}`);
+      .map((f) => `${f.ruleId} ${f.file}:${f.line}:${f.column} ${f.path}`);
     expect(strength).toEqual([
-      'strength/known-weak-secret environments/dev/gateway.yaml:1 /gateway/master_key',
-      'strength/weak-secret environments/dev/gateway.yaml:2 /gateway/webhook_secret',
-      'strength/provider-key-shape environments/dev/providers.yaml:2 /providers/openai/api_key',
-      'strength/weak-secret environments/staging/gateway.yaml:3 /gateway/database_url',
+      'strength/known-weak-secret environments/dev/gateway.yaml:1:13 /gateway/master_key',
+      'strength/weak-secret environments/dev/gateway.yaml:2:17 /gateway/webhook_secret',
+      'strength/provider-key-shape environments/dev/providers.yaml:2:14 /providers/openai/api_key',
+      'strength/weak-secret environments/staging/gateway.yaml:3:15 /gateway/database_url',
     ]);
     const printed = JSON.stringify(result.findings);
     for (const secret of ['sk-1234', 'short-secret-value', 'not-an-openai-key', 'hunter2'])
