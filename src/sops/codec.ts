@@ -156,7 +156,12 @@ export function decryptBranches(
         if (!encrypted || leaf.text === '') return;
         // sops keeps a comment that does not decrypt (written in clear by an older version).
         const candidates = [aadOf(path), ...path.map((_, i) => aadOf(path.slice(0, path.length - 1 - i)))];
-        for (const aad of [...new Set(candidates)]) {
+        // Writers may attach comments to a different block (yaml.v3 quirks): then try every block's path.
+        const tryAll = function* () {
+          yield* new Set(candidates);
+          yield* allAadsOf(branch).filter((a) => !candidates.includes(a));
+        };
+        for (const aad of tryAll()) {
           try {
             const opened = openValue(key, leaf.text, aad);
             leaf.update({ kind: 'comment', text: opened.text });
@@ -212,6 +217,21 @@ export function decryptBranches(
     });
   });
   return { mac: hash.digest('hex').toUpperCase(), encryptedPointers };
+}
+
+const allAadsCache = new WeakMap<object, string[]>();
+/** Every mapping path of a branch as an AAD (computed once, only when a comment needs it). */
+function allAadsOf(branch: ParsedFile['branches'][number]): string[] {
+  let aads = allAadsCache.get(branch);
+  if (!aads) {
+    const set = new Set<string>([':']);
+    walkBranches([branch], ({ path }) => {
+      for (let i = 1; i <= path.length; i++) set.add(aadOf(path.slice(0, i)));
+    });
+    aads = [...set];
+    allAadsCache.set(branch, aads);
+  }
+  return aads;
 }
 
 /** Encrypts every selected leaf in place; returns the MAC over the plaintexts. */

@@ -29,7 +29,14 @@ interface Container {
   depth: number;
   pointer: (string | number)[];
   /** Entries with their sort position, before comments are merged in. */
-  positioned: Array<{ pos: number; entry: TreeMap['entries'][number] | TreeSeq['entries'][number] }>;
+  positioned: Array<{
+    pos: number;
+    entry: TreeMap['entries'][number] | TreeSeq['entries'][number];
+    child?: Container;
+  }>;
+  parent?: Container;
+  /** Column of the entries (block style); -1 for flow collections. */
+  column: number;
 }
 
 /** A parsed YAML sops file plus the composed documents (for callers that need node positions). */
@@ -229,8 +236,10 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       depth: 0,
       pointer: [],
       positioned: [],
+      column: 0,
     };
     containers.push(rootContainer);
+    const containerByTree = new Map<object, Container>();
     rootFlow.push(isMap(root) && root.flow === true);
     if (root !== null && !isMap(root)) {
       if (isScalar(root) && (root.value === null || root.value === undefined)) {
@@ -255,6 +264,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       inFlow: boolean,
       parentTok: CST.Token | undefined,
       spanStart: number | undefined,
+      parentContainer?: Container,
     ): TreeNode => {
       if (node === null || node === undefined) return { kind: 'null' };
       if (isAlias(node)) {
@@ -262,15 +272,19 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         throw yamlError(file, 'YAML aliases (*name) are not supported in sops files', pos.line, pos.col);
       }
       if (isMap(node) || isSeq(node)) {
+        const start = node.range![0];
         const container: Container = {
           tree: isMap(node) ? { kind: 'map', entries: [] } : { kind: 'seq', entries: [] },
-          spanStart: spanStart ?? node.range![0],
+          spanStart: spanStart ?? start,
           spanEnd: node.range![2],
           depth,
           pointer,
           positioned: [],
+          parent: parentContainer,
+          column: inFlow || node.flow ? -1 : start - lineStart(start),
         };
         containers.push(container);
+        containerByTree.set(container.tree, container);
         fill(node, container, inFlow || node.flow === true);
         return container.tree;
       }
@@ -418,8 +432,13 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
             inFlow,
             tok,
             span,
+            container,
           );
-          container.positioned.push({ pos: keyStart, entry: { kind: 'pair', key: keyText, value: child } });
+          container.positioned.push({
+            pos: keyStart,
+            entry: { kind: 'pair', key: keyText, value: child },
+            child: containerByTree.get(child),
+          });
         }
       } else {
         node.items.forEach((item, index) => {
@@ -431,8 +450,9 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
             inFlow,
             tok,
             undefined,
+            container,
           );
-          container.positioned.push({ pos: start, entry: child });
+          container.positioned.push({ pos: start, entry: child, child: containerByTree.get(child) });
         });
       }
     };
@@ -441,6 +461,26 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     docContainers.push(containers);
     branches.push(rootTree);
   });
+
+  /**
+   * The next content line after `offset` (blank and comment lines skipped). A document end counts
+   * as a line at column 0: in the encrypted file the `sops:` key stands there, and sops places
+   * comments by reading the encrypted file.
+   */
+  const nextContentLine = (offset: number): { start: number; column: number } => {
+    let i = text.indexOf('\n', offset);
+    while (i >= 0 && i + 1 < text.length) {
+      const start = i + 1;
+      const end = text.indexOf('\n', start);
+      const line = text.slice(start, end < 0 ? text.length : end);
+      const trimmed = line.trimStart();
+      i = end;
+      if (trimmed === '' || trimmed.startsWith('#')) continue;
+      if (/^(---|\.\.\.)(\s|$)/.test(line)) return { start: -1, column: 0 };
+      return { start, column: line.length - trimmed.length };
+    }
+    return { start: -1, column: 0 };
+  };
 
   // Assign each comment to the innermost collection whose span holds it, in file order; a
   // comment trailing an entry's line goes before that entry, as yaml.v3 attaches it.
@@ -459,6 +499,30 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     const ls = lineStart(offset);
     const trailing = text.slice(ls, offset).trim() !== '';
     const pos = trailing ? ls - 0.5 : offset;
+    if (!trailing && best.column >= 0) {
+      // yaml.v3's rules, which decide the comment's AAD in sops: a comment belongs to the block
+      // whose entries are at its column or left of it; a comment followed by a dedent is the foot
+      // comment of the entry before it, so it goes into that entry's collection value.
+      const column = offset - ls;
+      const next = nextContentLine(offset);
+      const head =
+        next.column >= column
+          ? containers.find((c) =>
+              c.positioned.some((p) => p.entry.kind !== 'comment' && lineStart(p.pos) === next.start),
+            )
+          : undefined;
+      if (head) {
+        // A head comment belongs with the entry that follows it.
+        best = head;
+      } else {
+        while (best.parent && best.parent.column >= 0 && column < best.column) best = best.parent;
+        if (next.column < column) {
+          let previous: Container['positioned'][number] | undefined;
+          for (const p of best.positioned) if (p.pos < offset && p.entry.kind !== 'comment') previous = p;
+          if (previous?.child && previous.child.column >= 0) best = previous.child;
+        }
+      }
+    }
     const entry: TreeComment = {
       kind: 'comment',
       text: comment.source.slice(1),

@@ -53,6 +53,39 @@ nested:
 # comment at the end
 `;
 
+// Where yaml.v3 attaches a comment decides its AAD in sops: head comments go with the next entry,
+// foot comments (followed by a dedent) into the previous entry's collection.
+const commentPlacement = `a:
+  b: 1
+# col0 between nested entries
+  c: 2
+d:
+  e: 1
+  # indented foot of d
+# col0 before f
+f: 3
+list:
+  - name: x
+    # about val
+    val: 1
+  # second item
+  - name: y
+    sub:
+      - 1
+    # after sub list
+  - z # trailing z
+top3:
+  seq:
+    - 1
+  # foot at seq key col then dedent
+nested: # trailing key comment
+  k: v
+x:
+  deep:
+    v: 1
+  # col2 at the end after nested
+`;
+
 const selectionFixture = `# sops:enc
 password: p1
 user: u1
@@ -111,6 +144,7 @@ describeWithTools(
       macOnly?: boolean;
     }> = [
       { name: 'every type, comments in maps and lists', format: 'yaml', text: everyType },
+      { name: 'comment placement (yaml.v3 head/foot rules)', format: 'yaml', text: commentPlacement },
       {
         name: 'multi-document YAML',
         format: 'yaml',
