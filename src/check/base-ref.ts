@@ -60,7 +60,20 @@ async function resolveBaseCommit(
       oid = await git.expandOid({ ...base, oid: ref.toLowerCase() }).catch(() => undefined);
   }
   for (let depth = 0; oid && depth < 5; depth++) {
-    const { type, object } = await git.readObject({ ...base, oid });
+    let read: Awaited<ReturnType<Git['readObject']>>;
+    try {
+      read = await git.readObject({ ...base, oid });
+    } catch {
+      throw new LlmcmError(
+        `--base ref '${ref}' names ${oid.slice(0, 12)}, but that object is not in this clone`,
+        {
+          code: 'BASE_OBJECTS_MISSING',
+          kind: 'input',
+          hint: 'fetch the base commit (a shallow CI checkout needs fetch-depth: 0, or git fetch origin main)',
+        },
+      );
+    }
+    const { type, object } = read;
     if (type === 'commit') return oid;
     if (type !== 'tag') break;
     oid = (object as { object: string }).object;

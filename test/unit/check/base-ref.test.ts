@@ -70,3 +70,25 @@ describe('compareWithBase: environments touched since a ref', () => {
     expect(result.all).toBe('the base layer environments/_base changed');
   });
 });
+
+describe('compareWithBase: refs that cannot be used', () => {
+  it('an unknown ref is a usage error (exit 2)', async () => {
+    const project = await loadProject(repo);
+    await expect(compareWithBase(project, 'no-such-branch')).rejects.toMatchObject({
+      code: 'BASE_REF_NOT_FOUND',
+      exitCode: 2,
+    });
+  });
+
+  it('a ref whose objects are missing (shallow clone) is an input error, not a crash', async () => {
+    const project = await loadProject(repo);
+    const fake = 'deadbeef'.repeat(5);
+    git('update-ref', 'refs/heads/ghost', git('rev-parse', 'HEAD').trim());
+    const packed = join(repo, '.git', 'refs', 'heads', 'ghost');
+    writeFileSync(packed, `${fake}\n`);
+    await expect(compareWithBase(project, 'ghost')).rejects.toMatchObject({
+      code: 'BASE_OBJECTS_MISSING',
+      exitCode: 2,
+    });
+  });
+});
