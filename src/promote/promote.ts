@@ -112,26 +112,34 @@ export async function preparePlan(
     await Promise.allSettled(opened.map((s) => s.close()));
   };
   try {
-    const targets: ApplyTarget[] = [];
+    const stores: Store[] = [];
     for (const config of configs) {
       const store = await deps.openStore(config);
       opened.push(store);
-      // Reads are bounded like writes: an unanswering store fails planning clearly instead of hanging.
-      const actual = await callWithRetry(() => store.read(environment), {
-        store: config.name,
-        retries: 1,
-        backoffMs: 100,
-        timeoutMs: readTimeoutMs ?? 30_000,
-      });
-      const input: StorePlanInput = {
+      stores.push(store);
+    }
+    // Stores are read in parallel; reads are bounded like writes, so an unanswering store fails
+    // planning clearly instead of hanging.
+    const states = await Promise.all(
+      stores.map((store, i) =>
+        callWithRetry(() => store.read(environment), {
+          store: configs[i]!.name,
+          retries: 1,
+          backoffMs: 100,
+          timeoutMs: readTimeoutMs ?? 30_000,
+        }),
+      ),
+    );
+    const targets: ApplyTarget[] = configs.map((config, i) => ({
+      store: stores[i]!,
+      input: {
         store: config.name,
         kind: config.kind,
         desired: desired.values,
         secretKeys: desired.secretKeys,
-        actual,
-      };
-      targets.push({ store, input });
-    }
+        actual: states[i]!,
+      } satisfies StorePlanInput,
+    }));
     const plan = planPromotion({
       environment,
       source,
