@@ -163,7 +163,17 @@ export async function compareWithBase(project: ProjectConfig, ref: string): Prom
       return new Map();
     }
   };
-  const readTreeOid = async (oid: string) => (await git.readTree({ ...base, oid })).tree;
+  const readTreeOid = async (oid: string) => {
+    try {
+      return (await git.readTree({ ...base, oid })).tree;
+    } catch {
+      throw new LlmcmError(`tree ${oid.slice(0, 12)} of --base '${ref}' is not in this clone`, {
+        code: 'BASE_OBJECTS_MISSING',
+        kind: 'input',
+        hint: 'fetch the base commit fully (a shallow or partial CI checkout needs fetch-depth: 0)',
+      });
+    }
+  };
 
   const changedFiles: string[] = [];
   let allBecause: string | undefined;
