@@ -51,6 +51,8 @@ export interface PromotionRecord {
   durationMs: number;
   startedAt: string;
   forced: boolean;
+  /** Which fingerprint key the `content` fingerprints use (its own fingerprint, never the key). */
+  fingerprintKeyId?: string;
   error?: string;
 }
 

@@ -3,7 +3,12 @@ import { LlmcmError } from '../core/errors.js';
 import { keyedFingerprint } from '../core/fingerprint.js';
 import { computeContentHash } from '../stores/content-hash.js';
 import { type KeyChange, planStore } from './plan.js';
-import { assertEnvironment, fingerprintStoreContent, type PromotionDeps } from './promote.js';
+import {
+  assertEnvironment,
+  fingerprintKeyId,
+  fingerprintStoreContent,
+  type PromotionDeps,
+} from './promote.js';
 
 /** How one store compares with the last promotion. */
 export interface StoreDrift {
@@ -47,9 +52,8 @@ export async function detectDrift(deps: PromotionDeps, environment: string): Pro
     try {
       const actual = await store.read(environment);
       const reasons: string[] = [];
-      const expected = records
-        .find((r) => r.stores.some((s) => s.store === config.name && s.content))
-        ?.stores.find((s) => s.store === config.name);
+      const expectedRecord = records.find((r) => r.stores.some((s) => s.store === config.name && s.content));
+      const expected = expectedRecord?.stores.find((s) => s.store === config.name);
       if (!last || !expected) {
         const empty = Object.keys(actual.values).length === 0;
         stores.push({
@@ -60,9 +64,20 @@ export async function detectDrift(deps: PromotionDeps, environment: string): Pro
         });
         continue;
       }
+      // Content fingerprints only compare under the same key; a record written with another key
+      // (another clone without a shared LLMCM_FINGERPRINT_KEY) is checked by its stamp alone.
+      const sameKey =
+        !expectedRecord?.fingerprintKeyId ||
+        expectedRecord.fingerprintKeyId === fingerprintKeyId(deps.fingerprintKey);
       const content = fingerprintStoreContent(deps.fingerprintKey, config.name, actual.values);
-      if (content !== expected.content)
+      if (sameKey && content !== expected.content)
         reasons.push(`content ${content} differs from the recorded ${expected.content}`);
+      if (
+        !sameKey &&
+        actual.stamp?.promotionId !== expectedRecord?.promotionId &&
+        expected.outcome !== 'unchanged'
+      )
+        reasons.push(`stamped by ${actual.stamp?.promotionId ?? 'nothing'}, not by the recorded promotion`);
       if (!actual.stamp) reasons.push('the store carries no llmcm stamp');
       else if (!known.has(actual.stamp.promotionId))
         reasons.push(`stamped by unknown promotion ${actual.stamp.promotionId}`);

@@ -92,6 +92,11 @@ export function fingerprintStoreContent(
   return keyedFingerprint(key, `store:${store}`, canonicalJson(values));
 }
 
+/** Names the fingerprint key without revealing it, so records say which key their fingerprints use. */
+export function fingerprintKeyId(key: Uint8Array): string {
+  return keyedFingerprint(key, 'llmcm:fingerprint-key-id', '');
+}
+
 /** Opens the stores of an environment, reads their state, renders the desired state and plans. */
 export async function preparePlan(
   deps: PromotionDeps,
@@ -412,6 +417,7 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
           durationMs: Date.now() - started,
           startedAt: now.toISOString(),
           forced: request.force && plan.drift,
+          fingerprintKeyId: fingerprintKeyId(deps.fingerprintKey),
           ...(result.error ? { error: result.error.message.split('\n')[0] } : {}),
         };
         let recordOid: string;

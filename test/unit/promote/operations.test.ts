@@ -90,6 +90,18 @@ describe('drift', () => {
   });
 });
 
+describe('drift from another clone (different fingerprint key)', () => {
+  it('falls back to the stamp: clean when untouched, drifted when edited', async () => {
+    const c1 = temp.commit({ f: '1' });
+    desired.set(c1, { 'k.a': '1' });
+    await run('dev', c1);
+    const elsewhere = deps({ fingerprintKey: Buffer.from('another clone') });
+    expect((await detectDrift(elsewhere, 'dev')).drifted).toBe(false);
+    store.data.get('dev')!.values['k.a'] = 'edited';
+    expect((await detectDrift(elsewhere, 'dev')).drifted).toBe(true);
+  });
+});
+
 describe('approvals', () => {
   it('records signed-off approvals and refuses one for another source', async () => {
     const c1 = temp.commit({ f: '1' });
