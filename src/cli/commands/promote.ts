@@ -87,6 +87,7 @@ export async function runPromotion(
       `${operation === 'rollback' ? 'rolled back' : 'promoted'} ${environment} to ${source.description} (${source.commit.slice(0, 12)}) as ${out.promotionId}\n` +
         `${renderStoreResults(out.stores)}\n` +
         `  approvals: ${out.approvals.map((a) => a.approver).join(', ') || 'none'}; decision: ${out.decision?.decisionId ?? 'none'}\n` +
+        `  plan: ${out.plan.hash}\n` +
         `  record: ${out.record}\n`,
     );
     return 0;
