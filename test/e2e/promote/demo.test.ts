@@ -103,6 +103,10 @@ describe('npm start (llmcm demo)', () => {
     );
     expect(stale.status).toBe(2);
     expect(stale.stderr).toMatch(/the plan changed since it was reviewed/);
+    const denied = llmcm('promote', 'prod', '--from', 'staging', '--actor', 'carol');
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toMatch(/policy gate denies/);
+    expect(denied.stderr).toMatch(/no role of 'carol' may promote to prod/);
     // No earlier promotion of prod exists: rollback says so and writes nothing.
     const before = execFileSync('git', ['for-each-ref', 'refs/llmcm'], { cwd: dir }).toString();
     const rollback = llmcm('rollback', 'prod', '--actor', 'ravi');
