@@ -58,6 +58,8 @@ export interface ScanOptions {
   secretFingerprint?: (f: RawFinding) => string;
   ignoreGitleaksAllow?: boolean;
   ruleBudgetMs?: number;
+  /** Decoding passes for base64/hex/percent/unicode-escaped text (default 5, like gitleaks). */
+  maxDecodeDepth?: number;
   /** Working-tree scans skip what the repository's .gitignore ignores (the CLI default). */
   respectGitignore?: boolean;
   /** Paths (as reported) never scanned: the config file and the baseline. */
@@ -97,6 +99,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const detector = new Detector(options.config, {
     ignoreGitleaksAllow: options.ignoreGitleaksAllow,
     ruleBudgetMs: options.ruleBudgetMs,
+    maxDecodeDepth: options.maxDecodeDepth,
     skipPaths: options.skipPaths,
     onBudgetExceeded: (w) =>
       warnings.push({

@@ -117,6 +117,11 @@ export const scanCommand: CommandSpec = {
       type: 'boolean',
       description: 'report findings on lines marked gitleaks:allow',
     },
+    'max-decode-depth': {
+      type: 'string',
+      description: 'decode base64/hex/percent/unicode-escaped text up to N times (default 5; 0 = off)',
+      valueName: 'N',
+    },
     'rule-budget-ms': {
       type: 'string',
       description: 'time budget per rule and file (default 2000)',
@@ -151,6 +156,11 @@ export const scanCommand: CommandSpec = {
     if (ruleBudgetMs !== undefined && !(ruleBudgetMs > 0))
       throw usageError('--rule-budget-ms must be a positive number');
 
+    const depthText = stringOption(context, 'max-decode-depth');
+    const maxDecodeDepth = depthText === undefined ? undefined : Number(depthText);
+    if (maxDecodeDepth !== undefined && !(Number.isInteger(maxDecodeDepth) && maxDecodeDepth >= 0)) {
+      throw usageError('--max-decode-depth must be a whole number ≥ 0');
+    }
     const config = chooseConfig(context, root);
     const baselinePath = stringOption(context, 'baseline');
     const baseline = baselinePath ? loadBaseline(resolve(context.cwd, baselinePath)) : undefined;
@@ -198,6 +208,7 @@ export const scanCommand: CommandSpec = {
       ignoreGitleaksAllow: booleanOption(context, 'ignore-gitleaks-allow'),
       respectGitignore: !booleanOption(context, 'no-gitignore'),
       ruleBudgetMs,
+      maxDecodeDepth,
       skipPaths,
     });
 

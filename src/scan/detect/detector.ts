@@ -1,5 +1,13 @@
 import type { Allowlist, RequiredRule, Rule, ScanConfig } from '../config/types.js';
 import { findAllIndex, findSubmatch, matchesGo } from '../re2/translate.js';
+import {
+  adjustMatchIndex,
+  Decoder,
+  currentLine as decodedCurrentLine,
+  decodeTags,
+  type EncodedSegment,
+  segmentsOverlapping,
+} from './decoder.js';
 import { shannonEntropy } from './entropy.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
 
@@ -56,6 +64,8 @@ export interface DetectorOptions {
   ignoreGitleaksAllow?: boolean;
   /** Per rule and file, in milliseconds; a rule over budget stops running on that file. Default 2000. */
   ruleBudgetMs?: number;
+  /** Recursive decoding passes (base64, hex, percent, unicode escapes); gitleaks' default is 5, 0 turns it off. */
+  maxDecodeDepth?: number;
   /** Files the scan must skip (the config file itself, the baseline). */
   skipPaths?: Iterable<string>;
   onBudgetExceeded?: (warning: RuleBudgetWarning) => void;
@@ -238,19 +248,35 @@ export class Detector {
   detect(fragment: Fragment): RawFinding[] {
     if (fragment.filePath !== '' && this.skipPaths.has(fragment.filePath)) return [];
     if (isFragmentAllowed(fragment, this.config.allowlists)) return [];
-    const found = this.prefilter.findKeywords(fragment.raw.toLowerCase());
     const findings: RawFinding[] = [];
     const cache: { newlines?: number[] } = {};
-    for (const rule of this.rules) {
-      if (rule.keywords.length === 0 || rule.keywords.some((k) => found.has(k))) {
-        findings.push(...this.detectRule(fragment, rule, cache, false));
+    const maxDepth = this.options.maxDecodeDepth ?? 5;
+    let decoder: Decoder | undefined;
+    let currentRaw = fragment.raw;
+    let segments: EncodedSegment[] = [];
+    // gitleaks' ScanLoop: scan, decode what looks encoded, scan the decoded text again.
+    for (let depth = 0; ; ) {
+      const found = this.prefilter.findKeywords(currentRaw.toLowerCase());
+      for (const rule of this.rules) {
+        if (rule.keywords.length === 0 || rule.keywords.some((k) => found.has(k))) {
+          findings.push(...this.detectRule(fragment, currentRaw, segments, rule, cache, false));
+        }
       }
+      depth++;
+      if (depth > maxDepth) break;
+      decoder ??= new Decoder();
+      const next = decoder.decode(currentRaw, segments);
+      if (next.segments.length === 0) break;
+      currentRaw = next.text;
+      segments = next.segments;
     }
     return filterGeneric(findings);
   }
 
   private detectRule(
     fragment: Fragment,
+    currentRaw: string,
+    segments: EncodedSegment[],
     rule: Rule,
     cache: { newlines?: number[] },
     inherited: boolean,
@@ -260,7 +286,7 @@ export class Detector {
     if (isFragmentAllowed(fragment, rule.allowlists)) return findings;
     if (rule.path) {
       const pathMatches = matchesGo(rule.path, fragment.filePath);
-      if (!rule.regex) {
+      if (!rule.regex && segments.length === 0) {
         if (pathMatches) {
           findings.push({
             ...emptyFinding(rule, fragment),
@@ -276,7 +302,7 @@ export class Detector {
     if (this.overBudget.get(budgetKey)?.has(rule.id)) return findings;
 
     const started = performance.now();
-    const matches = findAllIndex(rule.regex, fragment.raw);
+    const matches = findAllIndex(rule.regex, currentRaw);
     const elapsed = performance.now() - started;
     if (elapsed > this.budgetMs) {
       const set = this.overBudget.get(budgetKey) ?? new Set<string>();
@@ -293,10 +319,23 @@ export class Detector {
     cache.newlines ??= newlineIndices(fragment.raw);
     const newlines = cache.newlines;
 
-    for (const [start, rawEnd] of matches) {
-      const secretText = trimNewlines(fragment.raw.slice(start, rawEnd));
-      // gitleaks keeps the start and shortens the end by what Trim removed (issue #1352).
-      const end = start + secretText.length;
+    for (const [matchStart, rawEnd] of matches) {
+      const secretText = trimNewlines(currentRaw.slice(matchStart, rawEnd));
+      let start = matchStart;
+      let end: number;
+      let metaTags: string[] = [];
+      let decodedLine = '';
+      if (segments.length > 0) {
+        // A later decoding pass: only matches touching freshly decoded text are new.
+        const touched = segmentsOverlapping(segments, matchStart, rawEnd);
+        if (touched.length === 0) continue;
+        [start, end] = adjustMatchIndex(touched, matchStart, rawEnd);
+        metaTags = decodeTags(touched);
+        decodedLine = decodedCurrentLine(touched, currentRaw);
+      } else {
+        // gitleaks keeps the start and shortens the end by what Trim removed (issue #1352).
+        end = start + secretText.length;
+      }
       const loc = locateMatch(newlines, fragment.raw, start, end);
       if (end > loc.endLineIndex) loc.endLineIndex = end;
       const finding: RawFinding = {
@@ -308,9 +347,10 @@ export class Detector {
         line: fragment.raw.slice(loc.startLineIndex, loc.endLineIndex),
         match: secretText,
         secret: secretText,
+        tags: [...rule.tags, ...metaTags],
       };
       if (!this.options.ignoreGitleaksAllow && finding.line.includes(ALLOW_SIGNATURE)) continue;
-      const currentLine = finding.line;
+      const currentLine = decodedLine === '' ? finding.line : decodedLine;
       // gitleaks re-runs the rule on the trimmed match to pick the secret group.
       const groups = findSubmatch(rule.regex, finding.secret);
       if (groups && groups.length >= 2) {
@@ -330,12 +370,14 @@ export class Detector {
       findings.push(finding);
     }
     if (inherited || rule.required.length === 0) return findings;
-    return this.applyRequired(fragment, rule, cache, findings);
+    return this.applyRequired(fragment, currentRaw, segments, rule, cache, findings);
   }
 
   /** Composite rules: keep a primary finding only if every required rule matched near it. */
   private applyRequired(
     fragment: Fragment,
+    currentRaw: string,
+    segments: EncodedSegment[],
     rule: Rule,
     cache: { newlines?: number[] },
     primaries: RawFinding[],
@@ -344,7 +386,7 @@ export class Detector {
     const byRule = new Map<string, RawFinding[]>();
     for (const req of rule.required) {
       const r = this.config.rules.get(req.ruleId);
-      if (r) byRule.set(req.ruleId, this.detectRule(fragment, r, cache, true));
+      if (r) byRule.set(req.ruleId, this.detectRule(fragment, currentRaw, segments, r, cache, true));
     }
     return primaries.filter((primary) => {
       const seen = new Set<string>();

@@ -230,6 +230,25 @@ export function writeCorpus(root: string, seed = 42): void {
   write(root, 'bin/archive.gz', gzipSync(Buffer.from(`key=${f.aws()}\n`)));
   write(root, 'web/app.js', `const cfg = { apiKey: "${f.googleApi()}", auth: "${f.generic(28)}" };\n`);
   write(root, 'misc/no-newline.txt', `final_secret=${f.generic(26)}`);
+  // Encoded secrets: gitleaks decodes base64, hex, percent and unicode escapes (recursively).
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const hexed = (s: string): string => Buffer.from(s).toString('hex');
+  const unicodeEscaped = (s: string): string =>
+    [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  write(
+    root,
+    'encoded/values.yaml',
+    [
+      `blob: ${b64(`aws_access_key_id = ${f.aws()}`)}`,
+      `hexed: ${hexed(`token: ${f.githubPat()}`)}`,
+      `url: https://example.test/cb?token%3D${f.githubPat()}%26x%3D1`,
+      `escaped: "${unicodeEscaped(`password = "${f.generic(24)}"`)}"`,
+      `nested: ${b64(b64(`GITHUB_TOKEN=${f.githubPat()}`))}`,
+      `noise: ${b64('just some harmless text here')}`,
+      `urlsafe: ${Buffer.from(`slack ${f.slackBot()}`).toString('base64url')}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 /** git with a fixed identity and dates, so commits are reproducible. */
