@@ -106,10 +106,6 @@ export async function preparePlan(
   readTimeoutMs?: number,
 ): Promise<PreparedPlan & { close(): Promise<void> }> {
   assertEnvironment(deps, environment);
-  const records = await listRecords(deps.repo, environment);
-  const lock = await readLock(deps.repo, environment, deps.now?.());
-  const known = new Set([...records.map((r) => r.promotionId), ...extraKnownIds]);
-  if (lock) known.add(lock.holder.promotionId);
   const desired = await deps.loadDesired(environment, source);
   const configs = deps.storeConfigs(environment);
   const opened: Store[] = [];
@@ -145,6 +141,13 @@ export async function preparePlan(
         actual: states[i]!,
       } satisfies StorePlanInput,
     }));
+    // Lock and records are read *after* the stores: a promotion that wrote a store we just read
+    // either still holds its lock (we see it) or has recorded its id (we know it), so its values
+    // never look foreign to us.
+    const lock = await readLock(deps.repo, environment, deps.now?.());
+    const records = await listRecords(deps.repo, environment);
+    const known = new Set([...records.map((r) => r.promotionId), ...extraKnownIds]);
+    if (lock) known.add(lock.holder.promotionId);
     const plan = planPromotion({
       environment,
       source,
