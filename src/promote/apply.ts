@@ -121,6 +121,7 @@ export async function applyPlan(
   const byName = new Map(targets.map((t) => [t.input.store, t]));
   const results = new Map<string, StoreResult>();
   const touched = new Set<string>();
+  const failures = new Map<string, unknown>();
   let firstError: LlmcmError | undefined;
   let applied = 0;
 
@@ -196,43 +197,57 @@ export async function applyPlan(
     if (!results.has(s.store)) results.set(s.store, { store: s.store, outcome: 'skipped', writes: 0 });
   }
 
-  if (firstError) {
-    // Put back every store we touched, including the failed one (a timed-out write may have landed).
-    for (const name of [...touched].sort()) {
-      const target = byName.get(name)!;
-      const before: StoreState = target.input.actual;
-      const previous = results.get(name)!;
+  /**
+   * Undoes one store after a failed apply, never clobbering someone else's write:
+   * - applied by us: restore with compare-and-set on the revision our apply produced;
+   * - failed: restore only if our write landed anyway (the store carries our stamp, e.g. after a
+   *   timeout); a compare-and-set refusal or an unreachable server means we wrote nothing there.
+   */
+  const undoStore = async (
+    target: ApplyTarget,
+    previous: StoreResult,
+    failure: unknown,
+  ): Promise<StoreResult> => {
+    const name = target.input.store;
+    const before: StoreState = target.input.actual;
+    const restored = (outcome: StoreResult['outcome']): StoreResult => ({
+      store: name,
+      outcome,
+      writes: previous.writes,
+      revision: before.revision,
+      content: options.fingerprintContent(name, before.values),
+      ...(previous.error ? { error: previous.error } : {}),
+    });
+    let expectedRevision: string | null;
+    if (previous.outcome === 'applied') {
+      expectedRevision = previous.revision ?? null;
+    } else {
+      if ((failure as { code?: unknown })?.code === 'STORE_CONFLICT') return previous;
+      let now: StoreState;
       try {
-        // Compare-and-set on the revision our apply produced, so a restore never clobbers a write
-        // that happened after ours; a store whose outcome is unknown (failed) is restored unconditionally.
-        const after = previous.outcome === 'applied' ? previous.revision : undefined;
-        await callWithRetry(
-          () =>
-            target.store.restore(
-              environment,
-              before,
-              after !== undefined ? { expectedRevision: after } : undefined,
-            ),
-          { store: name, ...call },
-        );
-        results.set(name, {
-          store: name,
-          outcome: previous.outcome === 'failed' ? 'failed' : 'restored',
-          writes: previous.writes,
-          revision: before.revision,
-          content: options.fingerprintContent(name, before.values),
-          ...(previous.error ? { error: previous.error } : {}),
-        });
+        now = await callWithRetry(() => target.store.read(environment), { store: name, ...call });
       } catch (error) {
-        // A store that failed because it was unreachable was never written: nothing to restore there.
-        const neverWritten = previous.outcome === 'failed' && isConnectionFailure(error);
-        results.set(name, {
-          store: name,
-          outcome: neverWritten ? 'failed' : 'restore-failed',
-          writes: previous.writes,
-          error: neverWritten ? (previous.error ?? oneLine(error)) : `restore failed: ${oneLine(error)}`,
-        });
+        return isConnectionFailure(failure) || (failure as { code?: unknown })?.code === 'STORE_UNREACHABLE'
+          ? previous
+          : { ...previous, outcome: 'restore-failed', error: `state unknown: ${oneLine(error)}` };
       }
+      if (now.stamp?.promotionId !== options.promotionId) return previous;
+      expectedRevision = now.revision;
+    }
+    try {
+      await callWithRetry(() => target.store.restore(environment, before, { expectedRevision }), {
+        store: name,
+        ...call,
+      });
+      return restored(previous.outcome === 'applied' ? 'restored' : 'failed');
+    } catch (error) {
+      return { ...previous, outcome: 'restore-failed', error: `restore failed: ${oneLine(error)}` };
+    }
+  };
+
+  if (firstError) {
+    for (const name of [...touched].sort()) {
+      results.set(name, await undoStore(byName.get(name)!, results.get(name)!, failures.get(name)));
     }
   }
   const stores = plan.stores.map((s) => results.get(s.store)!);
