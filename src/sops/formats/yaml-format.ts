@@ -482,6 +482,47 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     return { start: -1, column: 0 };
   };
 
+  /** The outermost block collection with an entry starting on the line at `start`. */
+  const outermostWithEntryOnLine = (containers: Container[], start: number): Container | undefined => {
+    let found: Container | undefined;
+    if (start < 0) return undefined;
+    for (const c of containers) {
+      if (c.column < 0 || (found && c.depth >= found.depth)) continue;
+      if (c.positioned.some((p) => p.entry.kind !== 'comment' && lineStart(p.pos) === start)) found = c;
+    }
+    return found;
+  };
+
+  /** The deepest block collection holding the last entry before `offset`. */
+  const ownerOfLastEntryBefore = (containers: Container[], offset: number): Container | undefined => {
+    let latest = -1;
+    let owner: Container | undefined;
+    for (const c of containers) {
+      if (c.column < 0) continue;
+      for (const p of c.positioned) {
+        if (p.entry.kind === 'comment' || p.pos >= offset) continue;
+        if (p.pos > latest || (p.pos === latest && owner && c.depth > owner.depth)) {
+          latest = p.pos;
+          owner = c;
+        }
+      }
+    }
+    return owner;
+  };
+
+  /** Whether an earlier line of this comment's run of comment lines starts at `column` (a head block). */
+  const runHasColumnBefore = (ls: number, column: number): boolean => {
+    let start = ls;
+    while (start > 0) {
+      const prevStart = lineStart(start - 1);
+      const line = text.slice(prevStart, start - 1);
+      if (!line.trimStart().startsWith('#')) return false;
+      if (line.length - line.trimStart().length === column) return true;
+      start = prevStart;
+    }
+    return false;
+  };
+
   // Assign each comment to the innermost collection whose span holds it, in file order; a
   // comment trailing an entry's line goes before that entry, as yaml.v3 attaches it.
   const docStarts = documents.map((d) => d.range?.[0] ?? 0);
@@ -500,21 +541,28 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     const trailing = text.slice(ls, offset).trim() !== '';
     const pos = trailing ? ls - 0.5 : offset;
     if (!trailing && best.column >= 0) {
-      // yaml.v3's rules, which decide the comment's AAD in sops: a comment belongs to the block
-      // whose entries are at its column or left of it; a comment followed by a dedent is the foot
-      // comment of the entry before it, so it goes into that entry's collection value.
+      // An approximation of yaml.v3's head/foot comment rules, which decide the comment's AAD in
+      // sops (checked against sops on generated layouts; exotic indentation may still differ, and
+      // such a comment then stays encrypted in `sops decrypt` output while everything else works).
       const column = offset - ls;
       const next = nextContentLine(offset);
-      const head =
-        next.column >= column
-          ? containers.find((c) =>
-              c.positioned.some((p) => p.entry.kind !== 'comment' && lineStart(p.pos) === next.start),
-            )
-          : undefined;
-      if (head) {
+      const nextOwner = outermostWithEntryOnLine(containers, next.start);
+      const previousOwner = ownerOfLastEntryBefore(containers, offset);
+      const joinsHead = runHasColumnBefore(ls, next.column);
+      if (
+        joinsHead ||
+        (next.column >= column &&
+          nextOwner &&
+          !(next.column > column && previousOwner && previousOwner.depth > nextOwner.depth))
+      ) {
         // A head comment belongs with the entry that follows it.
-        best = head;
+        best = nextOwner ?? containers[0]!;
+      } else if (next.column > column && previousOwner) {
+        // Less indented than what follows, after deeper content: a foot of that content.
+        best = previousOwner;
       } else {
+        // Followed by a dedent: lift to the block at its column, then it is the foot comment of the
+        // entry before it, so it goes into that entry's collection value.
         while (best.parent && best.parent.column >= 0 && column < best.column) best = best.parent;
         if (next.column < column) {
           let previous: Container['positioned'][number] | undefined;
