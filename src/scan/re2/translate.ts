@@ -203,8 +203,44 @@ function negateRanges(ranges: Range[]): Range[] {
 /** Case folding applies to letters only; beyond this code point no scripts have case pairs. */
 const FOLD_SCAN_LIMIT = 0x1e943;
 
-function foldRanges(ranges: Range[]): Range[] {
+/** Every code point with a non-trivial fold orbit, paired with each partner (built once, lazily). */
+let foldPairs: [number, number][] | undefined;
+
+function allFoldPairs(): [number, number][] {
+  if (foldPairs) return foldPairs;
+  foldPairs = [];
+  for (let cp = 0; cp <= FOLD_SCAN_LIMIT; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const ch = String.fromCodePoint(cp);
+    if (ch.toLowerCase() === ch && ch.toUpperCase() === ch && cp !== 0x17f && cp !== 0x212a) continue;
+    for (const f of foldOrbit(cp)) if (f !== cp) foldPairs.push([cp, f]);
+  }
+  return foldPairs;
+}
+
+function inRanges(ranges: Range[], cp: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const [a, b] = ranges[mid]!;
+    if (cp < a) hi = mid - 1;
+    else if (cp > b) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+function foldRanges(rangesIn: Range[]): Range[] {
+  const ranges = normalizeRanges(rangesIn);
   const out: Range[] = [...ranges];
+  let size = 0;
+  for (const [lo, hi] of ranges) size += Math.min(hi, FOLD_SCAN_LIMIT) - lo + 1;
+  if (size > 4096) {
+    // Big sets (negated classes under (?i)): walk the case pairs instead of every code point.
+    for (const [cp, partner] of allFoldPairs()) if (inRanges(ranges, cp)) out.push([partner, partner]);
+    return normalizeRanges(out);
+  }
   for (const [lo, hi] of ranges) {
     const top = Math.min(hi, FOLD_SCAN_LIMIT);
     for (let cp = lo; cp <= top; cp++) {
@@ -690,6 +726,16 @@ export interface TranslatedRegex {
  * it with the rule id, never drop the rule.
  */
 export function translateGoRegex(pattern: string): TranslatedRegex {
+  const known = translations.get(pattern);
+  if (known) return known;
+  const result = translateUncached(pattern);
+  translations.set(pattern, result);
+  return result;
+}
+
+const translations = new Map<string, TranslatedRegex>();
+
+function translateUncached(pattern: string): TranslatedRegex {
   const parser = new Parser(pattern);
   const { node, captures } = parser.parse();
   const source = emit(node);
