@@ -17,6 +17,8 @@ export interface MemoryFaults {
   unreachableTimes?: number;
   /** apply never answers. */
   hang?: boolean;
+  /** apply writes, then never answers (a timeout whose write landed). */
+  landThenHang?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export class MemoryStore implements Store {
     if (computeContentHash(values) !== options.stamp.contentHash) throw new Error('stamp mismatch');
     const revision = String(Number(current.revision ?? 0) + 1);
     this.data.set(environment, { values, revision, stamp: options.stamp });
+    if (this.faults.landThenHang) return new Promise(() => {});
     const writes = Object.keys(changes.set).length + changes.delete.length;
     this.writes += writes;
     return { revision, writes };

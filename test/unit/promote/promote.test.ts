@@ -112,6 +112,31 @@ describe('promote', () => {
     for (const name of ['a', 'b']) expect((await stores.get(name)!.read('dev')).values).toEqual({});
   });
 
+  it('restores a store whose timed-out write landed anyway (it carries our stamp)', async () => {
+    stores.get('b')!.faults.landThenHang = true;
+    await expect(
+      promote(deps(), request({ apply: { concurrency: 1, retries: 0, timeoutMs: 50 } })),
+    ).rejects.toMatchObject({ code: 'PROMOTION_FAILED' });
+    for (const s of stores.values()) expect((await s.read('dev')).values).toEqual({});
+    const [record] = await listRecords(repo, 'dev');
+    expect(record!.stores.map((s) => [s.store, s.outcome])).toEqual([
+      ['a', 'restored'],
+      ['b', 'failed'],
+      ['c', 'skipped'],
+    ]);
+  });
+
+  it('counts a timed-out write that landed as done when retrying (no double apply)', async () => {
+    stores.get('b')!.faults.landThenHang = true;
+    const out = await promote(
+      deps(),
+      request({ apply: { concurrency: 1, retries: 1, backoffMs: 1, timeoutMs: 50 } }),
+    );
+    expect(out.status).toBe('succeeded');
+    expect(stores.get('b')!.applyCalls).toBe(1);
+    expect((await stores.get('b')!.read('dev')).stamp?.promotionId).toBe(out.promotionId);
+  });
+
   it('refuses to overwrite a value it did not write, unless forced', async () => {
     stores.get('b')!.data.set('dev', { values: { foreign: 'x' }, revision: '1', stamp: null });
     await expect(promote(deps(), request())).rejects.toMatchObject({ code: 'STORE_DRIFT', exitCode: 1 });
