@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import {
   type AgeIdentities,
   ageIdentitiesFrom,
@@ -215,6 +216,37 @@ describeWithTools(
       const byUs = await decryptText(encrypted, { file: plain, format, identities: ids });
       const enc = write(`sops-${Math.random().toString(36).slice(2)}.${format}`, encrypted);
       expect(contentOf(byUs, format)).toEqual(contentOf(sopsDecrypt(enc, format), format));
+    });
+
+    it('comments at generated positions: sops decrypts every comment we write, and we decrypt all of its', async () => {
+      const leaf = fc.oneof(fc.constantFrom('v', 'w x'), fc.integer({ min: 0, max: 99 }));
+      const tree = fc.letrec((tie) => ({
+        node: fc.oneof({ depthSize: 'small' }, leaf, tie('map'), tie('list')),
+        map: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), tie('node'), { minKeys: 1, maxKeys: 3 }),
+        list: fc.array(tie('node'), { minLength: 1, maxLength: 3 }),
+      })).map;
+      const inserts = fc.array(fc.tuple(fc.nat(40), fc.nat(2)), { minLength: 1, maxLength: 4 });
+      // Comments indented like the line above, the line below, or at column 0 (as people write them).
+      await fc.assert(
+        fc.asyncProperty(tree, inserts, async (obj, places) => {
+          const lines = stringify(obj).trimEnd().split('\n');
+          const indentOf = (l: string | undefined) => (l === undefined ? 0 : l.length - l.trimStart().length);
+          places.forEach(([at, how], i) => {
+            const k = at % (lines.length + 1);
+            const indent = [indentOf(lines[k - 1]), indentOf(lines[k]), 0][how]!;
+            lines.splice(k, 0, `${' '.repeat(indent)}# note ${i}`);
+          });
+          const text = `${lines.join('\n')}\n`;
+          const ours = await encryptText(text, { file: 'c.yaml', keyGroups: [[recipient]] });
+          const bySops = sopsDecrypt(write('fuzz-ours.yaml', ours), 'yaml');
+          expect(bySops).not.toContain('ENC[');
+          const theirs = run(sops, ['encrypt', '--age', recipient, write('fuzz-plain.yaml', text)]);
+          const byUs = await decryptText(theirs, { file: 'c.yaml', identities: ids });
+          expect(byUs).not.toContain('ENC[');
+          for (let i = 0; i < places.length; i++) expect(byUs).toContain(`# note ${i}`);
+        }),
+        { numRuns: 12, seed: 20261127 },
+      );
     });
 
     it('our edit of a sops file → sops decrypt; untouched ciphertexts stay byte-identical', async () => {
