@@ -91,8 +91,16 @@ export function parseMetadata(raw: unknown, file?: string): SopsMetadata {
   const lastModified = str('lastmodified');
   const mac = str('mac');
   const version = str('version');
-  if (lastModified === undefined) throw metadataError(file, '`lastmodified` is missing');
-  if (mac === undefined) throw metadataError(file, '`mac` is missing');
+  // A missing MAC or timestamp is tampering, not a syntax problem: report it as a decrypt failure.
+  const integrity = (what: string) =>
+    new LlmcmError(`sops metadata \`${what}\` is missing (the file was tampered with or truncated)`, {
+      code: 'SOPS_MAC_MISMATCH',
+      kind: 'decrypt',
+      file,
+      hint: 'restore the file from git',
+    });
+  if (lastModified === undefined) throw integrity('lastmodified');
+  if (mac === undefined) throw integrity('mac');
   const chosen = selectionKeys.filter((k) => {
     const v = str(k);
     return v !== undefined && v !== '';

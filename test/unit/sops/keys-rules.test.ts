@@ -160,3 +160,17 @@ describe('paths and plaintext edits', () => {
     expect(unsetInPlainText('A=1\nB=2\n', 'dotenv', ['A'])).toBe('B=2\n');
   });
 });
+
+describe('integrity fields', () => {
+  it('a removed mac or lastmodified is a decrypt error (exit 3)', async () => {
+    const a = await generateAgeIdentity();
+    const ids = { identities: [a.identity], sources: ['t'], problems: [] };
+    const enc = await encryptText('a: 1\n', { file: 'x.yaml', recipients: [a.recipient] });
+    for (const field of ['mac', 'lastmodified']) {
+      const cut = enc.replace(new RegExp(`^ {4}${field}: .*\\n`, 'm'), '');
+      const error = await decryptText(cut, { file: 'x.yaml', identities: ids }).catch((e: unknown) => e);
+      expect((error as LlmcmError).exitCode).toBe(3);
+      expect((error as LlmcmError).file).toBe('x.yaml');
+    }
+  });
+});
