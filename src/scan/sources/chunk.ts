@@ -16,7 +16,7 @@ const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0
  */
 export function isBinaryContent(head: Uint8Array): boolean {
   const limit = Math.min(head.length, 8000);
-  for (let i = 0; i < limit; i++) if (head[i] === 0) return true;
+  if (Buffer.from(head.buffer, head.byteOffset, limit).indexOf(0) !== -1) return true;
   const starts = (...sig: number[]): boolean => sig.every((b, i) => head[i] === b);
   return (
     starts(0x25, 0x50, 0x44, 0x46) || // %PDF

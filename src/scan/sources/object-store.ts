@@ -14,6 +14,8 @@ interface Pack {
   pack: Buffer;
   idx: Buffer;
   count: number;
+  /** oid (hex) → offset, built on first lookup: one hash lookup instead of a binary search. */
+  byOid?: Map<string, number>;
   /** Entry offsets sorted ascending, to know where each compressed entry ends. */
   sortedOffsets: Float64Array;
 }
@@ -58,19 +60,19 @@ export class GitObjectStore {
     return idx.readUInt32BE(big) * 2 ** 32 + idx.readUInt32BE(big + 4);
   }
 
-  private findInPack(p: Pack, oid: Buffer): number {
-    const first = oid[0]!;
-    let lo = first === 0 ? 0 : p.idx.readUInt32BE(8 + (first - 1) * 4);
-    let hi = p.idx.readUInt32BE(8 + first * 4) - 1;
-    const shaTable = 8 + 256 * 4;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = p.idx.compare(oid, 0, 20, shaTable + mid * 20, shaTable + mid * 20 + 20) * -1;
-      if (c === 0) return this.offsetAt(p.idx, p.count, mid);
-      if (c < 0) hi = mid - 1;
-      else lo = mid + 1;
+  private findInPack(p: Pack, oid: string): number {
+    if (!p.byOid) {
+      const map = new Map<string, number>();
+      const shaTable = 8 + 256 * 4;
+      for (let i = 0; i < p.count; i++) {
+        map.set(
+          p.idx.toString('hex', shaTable + i * 20, shaTable + i * 20 + 20),
+          this.offsetAt(p.idx, p.count, i),
+        );
+      }
+      p.byOid = map;
     }
-    return -1;
+    return p.byOid.get(oid) ?? -1;
   }
 
   private entryEnd(p: Pack, offset: number): number {
@@ -138,10 +140,9 @@ export class GitObjectStore {
 
   /** Reads an object, or undefined when this reader cannot find it (the caller falls back). */
   read(oid: string): GitObject | undefined {
-    const bin = Buffer.from(oid, 'hex');
     for (let i = 0; i < this.packs.length; i++) {
       const p = this.packs[i]!;
-      const offset = this.findInPack(p, bin);
+      const offset = this.findInPack(p, oid);
       if (offset >= 0) return this.readPacked(p, i, offset);
     }
     const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
