@@ -107,7 +107,6 @@ function decodeBase64(value: string): string {
   return '';
 }
 
-const unicodeCodePoint = compileGoRegex(String.raw`U\+([a-fA-F0-9]{4}).?`);
 const unicodeMultiCodePoint = compileGoRegex(String.raw`(?:U\+[a-fA-F0-9]{4}(?:\s|$))+`);
 const unicodeEscape = compileGoRegex(String.raw`(?i)\\{1,2}u([a-fA-F0-9]{4})`);
 const unicodeMultiEscape = compileGoRegex(String.raw`(?i)(?:\\{1,2}u[a-fA-F0-9]{4})+`);
@@ -116,6 +115,10 @@ function matchesAll(re: RegExp, text: string): string[] {
   return findAllIndex(re, text).map(([s, e]) => text.slice(s, e));
 }
 
+/**
+ * codec/unicode.go decodeUnicode. Values reaching it matched the unicode encoding pattern, so one of
+ * the two multi-sequence forms always applies; Go's per-code-point fallback is unreachable here.
+ */
 function decodeUnicode(valueIn: string): string {
   let value = valueIn;
   const multi = matchesAll(unicodeMultiCodePoint, value);
