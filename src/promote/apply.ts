@@ -176,6 +176,7 @@ export async function applyPlan(
       options.afterStoreApplied?.(storePlan.store, applied);
     } catch (error) {
       firstError ??= asLlmcmError(error);
+      failures.set(storePlan.store, error);
       results.set(storePlan.store, {
         store: storePlan.store,
         outcome: 'failed',
