@@ -120,6 +120,38 @@ withinLines = 1
   });
 });
 
+describe('decoding passes (gitleaks detect/codec)', () => {
+  const tokenRule = `[[rules]]\nid = "tok"\nregex = '''tok_([a-z0-9]{8})'''\nkeywords = ["tok_"]\n`;
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+  it('finds a secret inside base64 and reports where the encoded text is, with decode tags', () => {
+    const encoded = b64('key=tok_abcd1234;');
+    const raw = `line one\nvalue: ${encoded}\n`;
+    const [f] = scan(detectorFor(tokenRule), raw);
+    expect(f).toMatchObject({ ruleId: 'tok', secret: 'abcd1234', startLine: 2 });
+    expect(f!.tags).toEqual(['decoded:base64', 'decode-depth:1']);
+    // The location is the whole encoded token (gitleaks maps decoded matches back to it).
+    expect(f).toMatchObject({ startColumn: 9, endColumn: 8 + encoded.length });
+  });
+
+  it('decodes nested encodings up to the depth limit, and not at all with depth 0', () => {
+    const raw = `x ${b64(b64('tok_abcd1234 end'))}\n`;
+    expect(scan(detectorFor(tokenRule), raw)[0]!.tags).toContain('decode-depth:2');
+    expect(scan(detectorFor(tokenRule, { maxDecodeDepth: 1 }), raw)).toEqual([]);
+    expect(scan(detectorFor(tokenRule, { maxDecodeDepth: 0 }), `x ${b64('tok_abcd1234 end')}\n`)).toEqual([]);
+  });
+
+  it('decodes hex, percent and unicode escapes', () => {
+    const hex = Buffer.from('tok_abcd1234 and more text').toString('hex');
+    expect(scan(detectorFor(tokenRule), `h ${hex}\n`)[0]!.tags).toContain('decoded:hex');
+    expect(scan(detectorFor(tokenRule), 'u %74ok_abcd1234%20\n')[0]!.tags).toContain('decoded:percent');
+    const esc = [...'tok_abcd1234']
+      .map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join('');
+    expect(scan(detectorFor(tokenRule), `e "${esc}"\n`)[0]!.tags).toContain('decoded:unicode');
+  });
+});
+
 describe('locateMatch', () => {
   it('handles a match on the last line without a trailing newline', () => {
     const raw = 'ab\ncd';
