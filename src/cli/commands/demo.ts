@@ -29,6 +29,10 @@ const cast = {
   prod: { actor: 'ravi', approvers: ['rita', 'sam'] },
 } as const;
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function packageRoot(): string {
   // dist/cli/commands/demo.js → the repository root.
   return resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -165,7 +169,7 @@ export const demoCommand: CommandSpec = {
       });
       const count = (s: string) => checked.findings.filter((f) => f.severity === s).length;
       out(
-        `   ${checked.environments.join(', ')}: ${checked.files.length} files, ${count('error')} errors, ${count('warning')} warnings${checked.policySkipped ? ` (policy skipped: ${checked.policySkipped})` : ''}`,
+        `   ${checked.environments.join(', ')}: ${checked.files.length} files, ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}${checked.policySkipped ? ` (policy skipped: ${checked.policySkipped})` : ''}`,
       );
       for (const f of checked.findings.filter((x) => x.severity === 'error').slice(0, 5)) {
         out(`   ${f.file ?? ''}:${f.line ?? ''} ${f.ruleId}: ${f.message}`);
