@@ -605,9 +605,11 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         for (const item of rootTok.items as Array<CST.BlockMap['items'][number]>) {
           const k = item.key as CST.FlowScalar | undefined;
           if (k && 'source' in k && CST.resolveAsScalar(k)?.value === 'sops' && 'sep' in item) {
-            blankTokens(item.key);
-            blankTokens(item.sep);
-            blankTokens(item.value);
+            // Dropping the tokens is enough: CST.stringify skips a missing key, separator and value.
+            const mutable = item as { key?: unknown; sep?: unknown; value?: unknown };
+            mutable.key = undefined;
+            mutable.sep = undefined;
+            mutable.value = undefined;
             if (rootTok.type === 'flow-collection') blankTokens(item.start.filter((s) => s.type === 'comma'));
           }
         }
