@@ -6,7 +6,7 @@
 // Prints one markdown section (medians of RUNS runs, MB/s, ratio vs gitleaks) on stdout.
 // Usage: npm run -s build && node scripts/bench/scan.bench.mjs   (env: RUNS=3, COMMITS=5000, TREE_MB=8)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,7 +194,10 @@ function compare(label, bytes, ours, theirs, cwd) {
   const om = median(o);
   const gm = median(g);
   const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(2);
-  return `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om.toFixed(0)} ms (${mbs(om)} MB/s) | ${gm.toFixed(0)} ms (${mbs(gm)} MB/s) | ${(gm / om).toFixed(2)}× |`;
+  // Same work? Both reports were written by the last runs: compare the number of findings.
+  const count = (file) => JSON.parse(readFileSync(file, 'utf8')).length;
+  const found = `${count(join(work, 'ours.json'))} / ${count(join(work, 'gl.json'))}`;
+  return `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om.toFixed(0)} ms (${mbs(om)} MB/s) | ${gm.toFixed(0)} ms (${mbs(gm)} MB/s) | ${(gm / om).toFixed(2)}× | ${found} |`;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'llmcm-bench-scan-'));
@@ -252,8 +255,8 @@ try {
     'both with their default decoding (5 passes of base64/hex/percent/unicode). Wall-clock medians of',
     `${RUNS} runs including process start. History MB/s are measured against the size of \`git log -p -U0 --all\`.`,
     '',
-    '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) |',
-    '|---|---|---|---|---|',
+    '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) | findings (llmcm / gitleaks) |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     'Targets: ≥ 0.5× on raw text, ≥ 1× on history. Reproduce: `npm run -s build && node scripts/bench/scan.bench.mjs`',
