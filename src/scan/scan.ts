@@ -44,6 +44,7 @@ export type ScanTarget =
   | { kind: 'history' }
   | { kind: 'stdin'; content: Uint8Array };
 
+/** One scan: where, what, with which config, and the filters to apply. */
 export interface ScanOptions {
   /** The working directory / repository root. Paths in findings are relative to it. */
   root: string;
@@ -73,6 +74,7 @@ export interface ScanWarning {
   ruleId?: string;
 }
 
+/** Counters for the summary line and the benchmark. */
 export interface ScanStats {
   bytes: number;
   files: number;
@@ -80,6 +82,7 @@ export interface ScanStats {
   blobs: number;
 }
 
+/** Findings (secrets in memory only), warnings and counters of one scan. */
 export interface ScanResult {
   findings: RawFinding[];
   warnings: ScanWarning[];

@@ -18,6 +18,7 @@ export interface ConfigSource {
   baseDir?: string;
 }
 
+/** Options for loading a config (what `[extend] useDefault` means, where relative paths start). */
 export interface LoadConfigOptions {
   /** The TOML used for `[extend] useDefault = true` (default: llmcm's first-party rules). */
   defaultToml?: string;

@@ -59,6 +59,7 @@ export interface RuleBudgetWarning {
   elapsedMs: number;
 }
 
+/** Detector behaviour switches (gitleaks flags) and the rule time budget. */
 export interface DetectorOptions {
   /** Ignore inline `gitleaks:allow` markers (gitleaks --ignore-gitleaks-allow). */
   ignoreGitleaksAllow?: boolean;

@@ -1,5 +1,6 @@
 import type { ReportFinding } from './report-finding.js';
 
+/** What the last line of the text report summarises. */
 export interface TextSummary {
   bytes: number;
   files: number;

@@ -27,6 +27,7 @@ export interface ReportFinding {
   SecretFingerprint: string;
 }
 
+/** What stands in for a secret in every report (gitleaks' --redact marker). */
 export const REDACTED = 'REDACTED';
 
 /** Replaces the secret everywhere in `text`; a text that still looks like the secret is dropped. */

@@ -239,6 +239,7 @@ interface TreeEntry {
   type: string;
 }
 
+/** A blob-level change between two trees, before rename detection. */
 export interface RawChange {
   path: string;
   oldOid: string | undefined;
