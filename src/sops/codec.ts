@@ -537,6 +537,16 @@ export async function rewrapText(
     const meta = { ...opened.metadata, keyGroups: groups.keyGroups, shamirThreshold: groups.shamirThreshold };
     return parsed.render(serializeMetadata(sealMetadata(meta, dataKey, mac, options.now ?? new Date())));
   }
+  const wantedGroups = options.settings.keyGroups.filter((g) => g.length > 0).length;
+  if (wantedGroups !== preserved.length && preserved.some((g) => Object.keys(g.others).length > 0)) {
+    // A pgp/kms entry wraps this file's key (or share); it cannot follow a change of key groups.
+    throw new LlmcmError('cannot change the key groups of a file that also has non-age keys (pgp/kms/…)', {
+      code: 'SOPS_FOREIGN_KEYS',
+      kind: 'config',
+      file: options.file,
+      hint: 'run `sops updatekeys` for this file, or remove those keys first',
+    });
+  }
   const groups = await buildKeyGroups(
     opened.dataKey,
     options.settings.keyGroups,

@@ -78,7 +78,10 @@ export async function runEditSession(options: EditSessionOptions): Promise<numbe
       })
     : undefined;
   const settings = exists ? undefined : settingsFor(file, { env: options.env });
-  const dir = mkdtempSync(join(tmpdir(), 'llmcm-edit-'));
+  // Prefer the per-user runtime directory (a tmpfs on most Linux systems): the plaintext never hits disk.
+  const runtime = options.env.XDG_RUNTIME_DIR;
+  const base = runtime && existsSync(runtime) ? runtime : tmpdir();
+  const dir = mkdtempSync(join(base, 'llmcm-edit-'));
   const temp = join(dir, basename(file));
   const maxAttempts = Math.max(1, Number(options.env.LLMCM_EDIT_MAX_ATTEMPTS ?? 5) || 5);
   try {
