@@ -237,7 +237,8 @@ async function scanDirectory(
   const findings: RawFinding[] = [];
   const sopsAware = options.sopsAware !== false;
   const encrypted = new Map<string, Set<string>>();
-  const plainStructured: { path: string; text: string }[] = [];
+  // Paths only: their text is read again only if some SOPS file turns up (keeps memory flat).
+  const plainStructured: { path: string; abs: string }[] = [];
   for (const file of files) {
     let bytes: Uint8Array;
     try {
@@ -266,14 +267,20 @@ async function scanDirectory(
         const keys = encryptedKeyPaths(file.path, text);
         if (keys) encrypted.set(file.path, keys);
       } else {
-        plainStructured.push({ path: file.path, text });
+        plainStructured.push({ path: file.path, abs: file.abs });
       }
     }
   }
   if (sopsAware) {
-    for (const file of plainStructured) {
+    for (const file of encrypted.size > 0 ? plainStructured : []) {
+      let text: string;
+      try {
+        text = fs.readFileSync(file.abs, 'utf8');
+      } catch {
+        continue;
+      }
       const already = new Set(findings.filter((f) => f.file === file.path).map((f) => f.startLine));
-      for (const f of findDecryptedCopies(file.path, file.text, encrypted)) {
+      for (const f of findDecryptedCopies(file.path, text, encrypted)) {
         if (!already.has(f.startLine) && !isFragmentAllowed(asFragment(f.file), detector.config.allowlists)) {
           findings.push(f);
         }
