@@ -1,8 +1,10 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { LlmcmError } from '../core/errors.js';
 import {
   type CommitSigner,
   formatMessage,
-  listCommits,
   parseTrailers,
   readCommitInfo,
   type Trailer,
@@ -164,13 +166,58 @@ export async function readRecordPlan(repo: Repository, oid: string): Promise<str
   return createTreeReader(repo, oid).readFile(PLAN_FILE);
 }
 
+const CACHE_FILE = 'record-cache.json';
+const caches = new WeakMap<Repository, { records: Record<string, StoredRecord>; dirty: boolean }>();
+
+/**
+ * Parsed records by commit id, kept in .git/llmcm/record-cache.json. Record commits are immutable,
+ * so a cached parse stays right; it saves reading every record of a long chain on each plan
+ * (500 records: ~0.5–1 s cold). `audit verify` never uses it: it re-reads everything from git.
+ */
+function recordCache(repo: Repository): { records: Record<string, StoredRecord>; dirty: boolean } {
+  let cache = caches.get(repo);
+  if (!cache) {
+    let records: Record<string, StoredRecord> = {};
+    try {
+      records = JSON.parse(readFileSync(join(repo.gitdir, 'llmcm', CACHE_FILE), 'utf8')) as Record<
+        string,
+        StoredRecord
+      >;
+    } catch {
+      // No cache yet, or unreadable: start empty.
+    }
+    cache = { records, dirty: false };
+    caches.set(repo, cache);
+  }
+  return cache;
+}
+
 /** Every record of an environment, newest first. */
 export async function listRecords(repo: Repository, environment: string): Promise<StoredRecord[]> {
   const head = await readRef(repo, recordRef(environment));
   if (!head) return [];
-  const commits = await listCommits(repo, head, { firstParent: true });
+  const cache = recordCache(repo);
   const out: StoredRecord[] = [];
-  for (const c of commits) out.push(await readRecord(repo, c.oid));
+  let next: string | null = head;
+  while (next) {
+    let record: StoredRecord | undefined = cache.records[next];
+    if (!record) {
+      record = await readRecord(repo, next);
+      cache.records[next] = record;
+      cache.dirty = true;
+    }
+    out.push(record);
+    next = record.parent;
+  }
+  if (cache.dirty) {
+    try {
+      mkdirSync(join(repo.gitdir, 'llmcm'), { recursive: true });
+      writeFileAtomic(join(repo.gitdir, 'llmcm', CACHE_FILE), JSON.stringify(cache.records));
+      cache.dirty = false;
+    } catch {
+      // The cache is an optimisation; a read-only .git just means no cache.
+    }
+  }
   return out;
 }
 
