@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadBaseline } from '../../../src/scan/baseline.js';
 import { loadConfigFile } from '../../../src/scan/config/load-config.js';
 import type { RawFinding } from '../../../src/scan/detect/detector.js';
 import { loadIgnoreFiles } from '../../../src/scan/ignore-file.js';
@@ -319,6 +320,40 @@ describeWithTools(
         );
       });
     }
+
+    it('a gitleaks JSON report works unchanged as a baseline (dir and git modes)', async () => {
+      const configPath = configs['gitleaks-default']!;
+      const config = loadConfigFile(configPath);
+      const secretFingerprint = () => 'unused';
+      const dirReport = join(work, 'baseline-dir.json');
+      runGitleaks('dir', corpus, configPath, dirReport);
+      const dir = await runScan({
+        root: corpus,
+        target: { kind: 'dir', paths: ['.'] },
+        config,
+        ignore: loadIgnoreFiles([join(corpus, '.gitleaksignore')]),
+        baseline: loadBaseline(dirReport),
+        secretFingerprint,
+        sopsAware: false,
+      });
+      expect(dir.findings).toEqual([]);
+      const gitReport = join(work, 'baseline-git.json');
+      const full = runGitleaks('git', repo, configPath, gitReport);
+      // Drop one entry: exactly that finding must come back.
+      const kept = full.slice(1);
+      writeFileSync(gitReport, JSON.stringify(kept));
+      const git = await runScan({
+        root: repo,
+        target: { kind: 'history' },
+        config,
+        baseline: loadBaseline(gitReport),
+        secretFingerprint,
+        sopsAware: false,
+      });
+      expect(git.findings.map((f) => `${f.commit}:${f.file}:${f.ruleId}:${f.startLine}`)).toEqual([
+        `${full[0]!.Commit}:${full[0]!.File}:${full[0]!.RuleID}:${full[0]!.StartLine}`,
+      ]);
+    });
 
     it('PR range mode equals gitleaks git with --log-opts base..head', async () => {
       const configPath = configs['llmcm-default']!;
