@@ -1,7 +1,7 @@
 import type { StoreResult } from '../audit/record.js';
 import { LlmcmError } from '../core/errors.js';
 import { computeContentHash } from '../stores/content-hash.js';
-import { isConnectionFailure } from '../stores/store-errors.js';
+import { isConnectionFailure, isTransientStoreError } from '../stores/store-errors.js';
 import type { Store, StoreState } from '../stores/types.js';
 import { changeSetFor, type PromotionPlan, type StorePlanInput } from './plan.js';
 
@@ -36,10 +36,10 @@ export interface ApplyPlanResult {
   error?: LlmcmError;
 }
 
-/** Whether a failure may go away on retry: connection problems and timeouts, never a refusal or conflict. */
+/** Whether a failure may go away on retry: connection problems, timeouts and 5xx/throttling, never a refusal or conflict. */
 export function isTransient(error: unknown): boolean {
+  if (isTransientStoreError(error)) return true;
   const code = (error as { code?: unknown })?.code;
-  if (code === 'STORE_UNREACHABLE' || code === 'STORE_TIMEOUT') return true;
   if (code === 'STORE_CONFLICT' || code === 'STORE_REJECTED') return false;
   return isConnectionFailure(error);
 }

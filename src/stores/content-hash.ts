@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
  * every store checks it on apply, so drift can be detected by re-hashing what a store holds.
  */
 export function computeContentHash(values: Record<string, string>): string {
-  const sorted: Record<string, string> = {};
-  for (const key of Object.keys(values).sort()) sorted[key] = values[key] as string;
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  // Built as entries, not by assigning into an object literal: a key named `__proto__` would be
+  // swallowed by the prototype setter and silently drop out of the hash.
+  const body = Object.keys(values)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(values[key])}`)
+    .join(',');
+  return createHash('sha256').update(`{${body}}`).digest('hex');
 }
