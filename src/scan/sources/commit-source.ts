@@ -1,0 +1,369 @@
+import * as fs from 'node:fs';
+import { LlmcmError } from '../../core/errors.js';
+import type { ScanConfig } from '../config/types.js';
+import { type Detector, type Fragment, isFragmentAllowed, type RawFinding } from '../detect/detector.js';
+import { matchesGo } from '../re2/translate.js';
+import type { ScanOptions, ScanStats } from '../scan-types.js';
+import { dropSopsNoise, encryptedKeyPaths, findDecryptedCopies, isSopsFile } from '../sops-aware.js';
+import { chunkContent } from './chunk.js';
+import {
+  addedLines,
+  blobText,
+  type CommitInfo,
+  detectRenames,
+  diffTrees,
+  GitReader,
+  isomorphicGit,
+  listAllTips,
+  type RawChange,
+  resolveCommit,
+  walkCommits,
+} from './git-source.js';
+import { splitLines } from './line-diff.js';
+import { asFragment, STRUCTURED, sopsFindings } from './sops-checks.js';
+
+/** Bounds for history scans of big repositories (memoization is an optimisation, never required). */
+const MAX_CACHED_TEXT_BYTES = 256 * 1024 * 1024;
+const MAX_MEMO_ENTRIES = 500_000;
+
+interface BlobScan {
+  findings: RawFinding[];
+}
+
+/** Scans one blob once (per path when rules depend on paths); the memo is the history speed-up. */
+class BlobScanner {
+  private readonly memo = new Map<string, BlobScan>();
+  private readonly pathDependent: boolean;
+  readonly texts = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly reader: GitReader,
+    private readonly detector: Detector,
+    private readonly options: ScanOptions,
+    private readonly stats: ScanStats,
+  ) {
+    const c = options.config;
+    this.pathDependent = true;
+    // Rules and allowlists that look at paths make results path-specific; so do SOPS rules.
+    const anyPath =
+      [...c.rules.values()].some((r) => r.path || r.allowlists.some((a) => a.pathCount > 0)) ||
+      c.allowlists.some((a) => a.pathCount > 0) ||
+      options.sopsPolicy !== undefined;
+    this.pathDependent = anyPath;
+  }
+
+  private textBytes = 0;
+
+  /** A blob as text (undefined when binary), cached within a memory bound (history can be huge). */
+  async text(oid: string): Promise<string | undefined> {
+    if (this.texts.has(oid)) return this.texts.get(oid);
+    const bytes = await this.reader.blob(oid);
+    const text = blobText(bytes);
+    this.textBytes += bytes.length;
+    if (this.textBytes > MAX_CACHED_TEXT_BYTES) {
+      // Consecutive commits reuse recent blobs: keep nothing older than the bound.
+      this.texts.clear();
+      this.textBytes = bytes.length;
+    }
+    this.texts.set(oid, text);
+    return text;
+  }
+
+  async scan(oid: string, path: string): Promise<BlobScan> {
+    const key = this.pathDependent ? `${oid}\0${path}` : oid;
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const text = await this.text(oid);
+    let findings: RawFinding[] = [];
+    if (text !== undefined) {
+      this.stats.blobs++;
+      this.stats.bytes += Buffer.byteLength(text);
+      const fragments = chunkContent(Buffer.from(text, 'utf8'), path);
+      findings = fragments.flatMap((f) => this.detector.detect(f));
+      if (this.options.sopsAware !== false) {
+        findings = dropSopsNoise(findings, text);
+        findings.push(...this.sops(oid, path, text));
+      }
+    }
+    const result = { findings };
+    if (this.memo.size > MAX_MEMO_ENTRIES) this.memo.clear();
+    this.memo.set(key, result);
+    return result;
+  }
+
+  private readonly sopsMemo = new Map<string, RawFinding[]>();
+
+  /** unencrypted-secret findings of a whole blob (cheap: no rules run). */
+  private sops(oid: string, path: string, text: string): RawFinding[] {
+    const key = `${oid}\0${path}`;
+    let found = this.sopsMemo.get(key);
+    if (!found) {
+      found = sopsFindings(this.detector, path, text, this.options.sopsPolicy);
+      this.sopsMemo.set(key, found);
+    }
+    return found;
+  }
+
+  private readonly hunkMemo = new Map<string, RawFinding[]>();
+
+  /**
+   * Findings a change introduces. A new file is scanned whole, once per distinct blob. An edit
+   * scans each run of added lines as one fragment, exactly what gitleaks scans for that hunk, once
+   * per distinct text (cherry-picks, backports and rebased copies cost nothing again).
+   */
+  async scanChange(
+    oid: string,
+    path: string,
+    text: string,
+    added: number[],
+    newFile: boolean,
+  ): Promise<RawFinding[]> {
+    if (added.length === 0) return [];
+    if (newFile) return attribute((await this.scan(oid, path)).findings, added, undefined);
+    const lines = splitLines(text);
+    const out: RawFinding[] = [];
+    let i = 0;
+    while (i < added.length) {
+      let j = i;
+      while (j + 1 < added.length && added[j + 1] === added[j]! + 1) j++;
+      const first = added[i]!;
+      const raw = lines.slice(first - 1, added[j]!).join('');
+      const key = this.pathDependent ? `${path}\0${raw}` : raw;
+      let found = this.hunkMemo.get(key);
+      if (!found) {
+        this.stats.bytes += Buffer.byteLength(raw);
+        found = this.detector.detect({ raw, filePath: path, commit: '', startLine: 1 });
+        if (this.hunkMemo.size > MAX_MEMO_ENTRIES) this.hunkMemo.clear();
+        this.hunkMemo.set(key, found);
+      }
+      for (const f of found) {
+        out.push({
+          ...f,
+          tags: [...f.tags],
+          startLine: f.startLine + first - 1,
+          endLine: f.endLine + first - 1,
+        });
+      }
+      i = j + 1;
+    }
+    if (this.options.sopsAware === false) return out;
+    const kept = dropSopsNoise(out, text);
+    const addedSet = new Set(added);
+    for (const f of this.sops(oid, path, text)) if (addedSet.has(f.startLine)) kept.push({ ...f });
+    return kept;
+  }
+}
+
+/** Commit-specific allowlists (the memo scanned with no commit): re-check them per commit. */
+function allowedForCommit(config: ScanConfig, f: RawFinding, commit: string): boolean {
+  const rule = config.rules.get(f.ruleId);
+  const lists = [...config.allowlists, ...(rule?.allowlists ?? [])].filter((a) => a.commits.size > 0);
+  if (lists.length === 0) return false;
+  const fragment: Fragment = { raw: '', filePath: f.file, commit, startLine: 1 };
+  if (isFragmentAllowed(fragment, lists)) return true;
+  for (const a of lists) {
+    if (a.condition !== 'AND' || !a.commits.has(commit.toLowerCase())) continue;
+    const target = a.regexTarget === 'match' ? f.match : a.regexTarget === 'line' ? f.line : f.secret;
+    const checks: boolean[] = [true];
+    if (a.pathCount > 0) checks.push(a.paths !== undefined && matchesGo(a.paths, f.file));
+    if (a.regexCount > 0)
+      checks.push(target !== '' && a.regexes !== undefined && matchesGo(a.regexes, target));
+    if (a.stopwords.length > 0) checks.push(a.stopwords.some((w) => f.secret.toLowerCase().includes(w)));
+    if (checks.every(Boolean)) return true;
+  }
+  return false;
+}
+
+/**
+ * Keeps the blob findings whose lines were all added by this change, inside one run of added
+ * lines (gitleaks scans each hunk's added lines as one fragment), with gitleaks' hunk-relative
+ * column quirk applied so fingerprints and baselines agree.
+ */
+function attribute(findings: RawFinding[], added: number[], info: CommitInfo | undefined): RawFinding[] {
+  if (added.length === 0) return [];
+  const runStart = new Map<number, number>();
+  let start = added[0]!;
+  for (let i = 0; i < added.length; i++) {
+    const line = added[i]!;
+    if (i > 0 && line !== added[i - 1]! + 1) start = line;
+    runStart.set(line, start);
+  }
+  const out: RawFinding[] = [];
+  for (const f of findings) {
+    if (f.startLine === 0) {
+      out.push(withCommit({ ...f }, info));
+      continue;
+    }
+    const runS = runStart.get(f.startLine);
+    if (runS === undefined || runStart.get(f.endLine) !== runS) continue;
+    const g = withCommit({ ...f, tags: [...f.tags] }, info);
+    if (f.startLine === runS && f.startLine > 1 && f.line.startsWith('\n')) {
+      g.startColumn -= 1;
+      if (f.endLine === f.startLine) g.endColumn -= 1;
+      g.line = f.line.slice(1);
+    }
+    out.push(g);
+  }
+  return out;
+}
+
+function withCommit(f: RawFinding, info: CommitInfo | undefined): RawFinding {
+  if (!info) return f;
+  f.commit = info.sha;
+  f.author = info.author;
+  f.email = info.email;
+  f.date = info.date;
+  f.message = info.message;
+  return f;
+}
+
+/** `--history` (all refs) and `--base/--head` (a range): lines each commit added, attributed to it. */
+export async function scanCommits(
+  options: ScanOptions,
+  detector: Detector,
+  stats: ScanStats,
+): Promise<RawFinding[]> {
+  const dir = options.root;
+  const reader = new GitReader(dir);
+  let tips: string[];
+  let exclude: string[] = [];
+  if (options.target.kind === 'range') {
+    const head = await resolveCommit(reader, options.target.head);
+    const base = await resolveCommit(reader, options.target.base);
+    tips = [head];
+    exclude = [base];
+  } else {
+    tips = await listAllTips(reader);
+  }
+  const commits = await walkCommits(reader, tips, exclude);
+  const blobs = new BlobScanner(reader, detector, options, stats);
+  const findings: RawFinding[] = [];
+  const emptyTree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  for (const info of commits) {
+    stats.commits++;
+    const firstParentTree = info.parents[0] ? (await reader.commit(info.parents[0])).tree : emptyTree;
+    const raw = await diffTrees(reader, firstParentTree, info.tree);
+    if (raw.length === 0) continue;
+    const changes = await detectRenames(raw, (oid) => blobs.text(oid));
+    for (const change of changes) {
+      if (isFragmentAllowed(asFragment(change.path, info.sha), options.config.allowlists)) continue;
+      const newText = await blobs.text(change.newOid);
+      if (newText === undefined) continue;
+      const oldText = change.oldOid ? await blobs.text(change.oldOid) : undefined;
+      if (change.oldOid && oldText === undefined) continue; // binary before: git shows no text diff
+      let added = addedLines(oldText, newText);
+      // A merge introduces only what none of its parents had (like git's combined diff).
+      for (const parent of info.parents.slice(1)) {
+        if (added.length === 0) break;
+        const other = await reader.blobAt(parent, change.path);
+        if (other === change.newOid) {
+          added = [];
+          break;
+        }
+        const otherText = other ? await blobs.text(other) : undefined;
+        const keep = new Set(addedLines(otherText, newText));
+        added = added.filter((l) => keep.has(l));
+      }
+      if (added.length === 0) continue;
+      const introduced = await blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid);
+      for (const f of introduced) {
+        withCommit(f, info);
+        if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
+      }
+    }
+  }
+  return findings;
+}
+
+/** `--staged`: lines the index adds relative to HEAD (what the pre-commit hook checks). */
+export async function scanStaged(
+  options: ScanOptions,
+  detector: Detector,
+  stats: ScanStats,
+): Promise<RawFinding[]> {
+  const dir = options.root;
+  const reader = new GitReader(dir);
+  const cache = reader.cache;
+  const git = await isomorphicGit();
+  let headTree: string | undefined;
+  try {
+    const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+    headTree = (await git.readCommit({ fs, dir, oid: head, cache })).commit.tree;
+  } catch {
+    headTree = undefined; // unborn branch: everything staged is new
+  }
+  const raw: RawChange[] = [];
+  const staged = new Map<string, string>();
+  try {
+    const headEntries = new Map<string, string>();
+    if (headTree) {
+      await git.walk({
+        fs,
+        dir,
+        cache,
+        trees: [git.TREE({ ref: 'HEAD' })],
+        map: async (filepath, [entry]) => {
+          if (entry && (await entry.type()) === 'blob') headEntries.set(filepath, await entry.oid());
+          return true;
+        },
+      });
+    }
+    await git.walk({
+      fs,
+      dir,
+      cache,
+      trees: [git.STAGE()],
+      map: async (filepath, [entry]) => {
+        if (entry && (await entry.type()) === 'blob') staged.set(filepath, await entry.oid());
+        return true;
+      },
+    });
+    for (const [path, oid] of staged) {
+      const before = headEntries.get(path);
+      if (before !== oid) raw.push({ path, oldOid: before, newOid: oid });
+    }
+    for (const [path, oid] of headEntries)
+      if (!staged.has(path)) raw.push({ path, oldOid: oid, newOid: undefined });
+  } catch (error) {
+    if (error instanceof LlmcmError) throw error;
+    throw new LlmcmError(`cannot read the git index of ${dir}: ${(error as Error).message}`, {
+      code: 'SCAN_GIT',
+      kind: 'input',
+      hint: 'run the staged scan inside a git work tree',
+    });
+  }
+  const blobs = new BlobScanner(reader, detector, options, stats);
+  const changes = await detectRenames(raw, (oid) => blobs.text(oid));
+  const findings: RawFinding[] = [];
+  const encrypted = new Map<string, Set<string>>();
+  const plain: { path: string; text: string }[] = [];
+  for (const change of changes) {
+    stats.files++;
+    const newText = await blobs.text(change.newOid);
+    if (newText === undefined) continue;
+    const oldText = change.oldOid ? await blobs.text(change.oldOid) : undefined;
+    const added = addedLines(oldText, newText);
+    if (added.length === 0) continue;
+    findings.push(...(await blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid)));
+    if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
+      const keys = encryptedKeyPaths(change.path, newText);
+      if (keys) encrypted.set(change.path, keys);
+      else if (!isSopsFile(newText)) plain.push({ path: change.path, text: newText });
+    }
+  }
+  if (plain.length > 0) {
+    // A decrypted copy is staged: compare it with every SOPS file in the index, not only staged ones.
+    for (const [path, oid] of staged) {
+      if (encrypted.has(path) || !STRUCTURED.test(path)) continue;
+      const text = await blobs.text(oid);
+      const keys = text === undefined ? undefined : encryptedKeyPaths(path, text);
+      if (keys) encrypted.set(path, keys);
+    }
+  }
+  for (const file of plain) {
+    const already = new Set(findings.filter((f) => f.file === file.path).map((f) => f.startLine));
+    for (const f of findDecryptedCopies(file.path, file.text, encrypted))
+      if (!already.has(f.startLine)) findings.push(f);
+  }
+  return findings;
+}
