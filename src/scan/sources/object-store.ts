@@ -109,7 +109,15 @@ export class GitObjectStore {
     let pos = offset;
     let byte = buf[pos++]!;
     const typeNum = (byte >> 4) & 7;
-    while (byte & 0x80) byte = buf[pos++]!;
+    let size = byte & 0x0f;
+    let shift = 4;
+    while (byte & 0x80) {
+      byte = buf[pos++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    // The inflated size is known: an exact output buffer instead of zlib's 16 kB default chunks.
+    const inflateOptions = { chunkSize: Math.max(64, size) };
     const end = this.entryEnd(p, offset);
     const type = TYPES[typeNum];
     if (type === 'ofs-delta') {
@@ -120,20 +128,20 @@ export class GitObjectStore {
         rel = (rel + 1) * 128 + (byte & 0x7f);
       }
       const base = this.readPacked(p, packIndex, offset - rel);
-      const delta = inflateSync(buf.subarray(pos, end));
+      const delta = inflateSync(buf.subarray(pos, end), inflateOptions);
       return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type === 'ref-delta') {
       const baseOid = buf.subarray(pos, pos + 20).toString('hex');
       const base = this.read(baseOid);
       if (!base) throw new Error(`missing delta base ${baseOid}`);
-      const delta = inflateSync(buf.subarray(pos + 20, end));
+      const delta = inflateSync(buf.subarray(pos + 20, end), inflateOptions);
       return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
       throw new Error(`unknown pack entry type ${typeNum}`);
     }
-    const data = inflateSync(buf.subarray(pos, end));
+    const data = inflateSync(buf.subarray(pos, end), inflateOptions);
     // Base objects of delta chains are read again and again: keep them.
     return this.remember(key, { type, data });
   }
