@@ -275,6 +275,30 @@ describeWithTools(
       expect(kept.length).toBe(before.size - 2);
     });
 
+    it.each([
+      ['json', '{\n  "a": "x",\n  "n": 7\n}\n', ['a'], 'y'],
+      ['dotenv', 'A=x\nB=two\n', ['A'], 'y'],
+    ] as const)('our set on a sops %s file → sops decrypt', async (format, text, path, value) => {
+      const encrypted = run(sops, [
+        'encrypt',
+        '--age',
+        recipient,
+        '--input-type',
+        format,
+        '--output-type',
+        format,
+        write(`set-src.${format}`, text),
+      ]);
+      const edited = await setValueInEncryptedText(encrypted, [...path], value, {
+        file: `s.${format}`,
+        format,
+        identities: ids,
+      });
+      const out = sopsDecrypt(write(`set-out.${format}`, edited), format);
+      if (format === 'json') expect(JSON.parse(out)).toEqual({ a: 'y', n: 7 });
+      else expect(out).toBe('A=y\nB=two\n');
+    });
+
     it('key groups with a Shamir threshold, both directions', async () => {
       const groups = [[recipient], [extra[0]!.recipient], [extra[1]!.recipient]];
       const ours = await encryptText('secret: s3cr3t\nn: 1\n', {
