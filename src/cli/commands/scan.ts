@@ -17,6 +17,7 @@ import { renderText } from '../../scan/report/render-text.js';
 import { toReportFinding } from '../../scan/report/report-finding.js';
 import { runScan, type ScanTarget } from '../../scan/scan.js';
 import { loadSopsPolicy, toScanPath } from '../../scan/sops-aware.js';
+import { findWorkTreeRoot } from '../../scan/sources/git-source.js';
 import { booleanOption, type CommandContext, type CommandSpec, stringOption } from '../command.js';
 
 const formats = ['text', 'json', 'sarif', 'junit', 'csv'] as const;
@@ -137,8 +138,12 @@ export const scanCommand: CommandSpec = {
     const format = (stringOption(context, 'format') ?? 'text') as Format;
     if (!formats.includes(format))
       throw usageError(`unknown format '${format}'`, `use one of ${formats.join(', ')}`);
-    const root = resolve(context.cwd, stringOption(context, 'dir') ?? '.');
     const base = stringOption(context, 'base');
+    const gitMode =
+      booleanOption(context, 'staged') || base !== undefined || booleanOption(context, 'history');
+    // Git scans work from any folder of the work tree; paths in findings are repository paths.
+    const start = resolve(context.cwd, stringOption(context, 'dir') ?? '.');
+    const root = gitMode ? findWorkTreeRoot(start) : start;
     const head = stringOption(context, 'head');
     const modes = [
       booleanOption(context, 'staged'),

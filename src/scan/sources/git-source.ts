@@ -42,6 +42,17 @@ function findGitdir(dir: string): string {
   return dir;
 }
 
+/** The work tree root containing `dir` (where `.git` is), or `dir` itself when there is none. */
+export function findWorkTreeRoot(dir: string): string {
+  let current = resolve(dir);
+  for (;;) {
+    if (fs.existsSync(join(current, '.git'))) return current;
+    const parent = resolve(current, '..');
+    if (parent === current) return resolve(dir);
+    current = parent;
+  }
+}
+
 /**
  * Object access for history scans: the native-zlib object store first, isomorphic-git as the
  * fallback (alternates, worktree common dirs, anything the fast path does not know).
@@ -57,6 +68,12 @@ export class GitReader {
 
   constructor(readonly dir: string) {
     const gitdir = findGitdir(dir);
+    if (!fs.existsSync(join(gitdir, 'HEAD')) || !fs.existsSync(join(gitdir, 'objects'))) {
+      throw gitError(
+        `${dir} is not a git repository`,
+        'run git scans (--staged, --base, --history) inside a git work tree',
+      );
+    }
     this.store = new GitObjectStore(gitdir);
     let shallow: string[] = [];
     try {

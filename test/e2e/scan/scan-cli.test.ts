@@ -149,6 +149,20 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     expect(run(['scan', '--base', 'feature', '--head', 'feature']).code).toBe(0);
   });
 
+  it('git scans run from a subfolder use the repository root; outside a repository they exit 2', () => {
+    mkdirSync(join(repo, 'deep', 'er'), { recursive: true });
+    const fromSub = run(['scan', '--history', '-f', 'json'], undefined, join(repo, 'deep', 'er'));
+    expect(fromSub.code).toBe(1);
+    expect((JSON.parse(fromSub.stdout) as { File: string }[]).map((f) => f.File)).toContain('old.env');
+    const outside = mkdtempSync(join(tmpdir(), 'llmcm-e2e-norepo-'));
+    for (const mode of [['--history'], ['--staged'], ['--base', 'main']]) {
+      const r = run(['scan', ...mode], undefined, outside);
+      expect(r.code, mode.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/is not a git repository/);
+    }
+    rmSync(outside, { recursive: true, force: true });
+  });
+
   it('--stdin scans standard input', () => {
     expect(run(['scan', '--stdin'], `x = ${secrets[3]}\n`).code).toBe(1);
     expect(run(['scan', '--stdin'], 'nothing here\n').code).toBe(0);
