@@ -71,13 +71,20 @@ export function loadBaseline(path: string): BaselineEntry[] {
  * gitleaks' IsNew: a finding equal to a baseline entry is not new. Secrets are compared only when
  * the baseline holds them in clear (a gitleaks report); redacted reports compare our keyed
  * fingerprint instead, or nothing, as gitleaks does with --redact.
+ * llmcm baselines also survive line moves: an entry with the same rule, file and secret
+ * fingerprint matches wherever the secret now is (gitleaks reports keep exact matching).
  */
 export function isInBaseline(
   f: RawFinding,
   baseline: readonly BaselineEntry[],
   secretFingerprint: (f: RawFinding) => string,
 ): boolean {
+  let fingerprint: string | undefined;
   return baseline.some((b) => {
+    if (b.SecretFingerprint && b.RuleID === f.ruleId && b.File === f.file) {
+      fingerprint ??= secretFingerprint(f);
+      if (b.SecretFingerprint === fingerprint) return true;
+    }
     if (
       b.RuleID !== f.ruleId ||
       b.StartLine !== f.startLine ||

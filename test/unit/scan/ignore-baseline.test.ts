@@ -91,6 +91,11 @@ describe('baseline', () => {
     );
     expect(isInBaseline(f(), ours, fp)).toBe(true);
     expect(isInBaseline(f(), ours, () => 'fp:2')).toBe(false);
+    // Our baselines survive line moves (same rule, file and secret fingerprint)...
+    expect(isInBaseline(f({ startLine: 40, endLine: 40, startColumn: 7 }), ours, fp)).toBe(true);
+    expect(isInBaseline(f({ startLine: 40, endLine: 40, file: 'other.txt' }), ours, fp)).toBe(false);
+    // ...gitleaks baselines keep gitleaks' exact matching.
+    expect(isInBaseline(f({ startLine: 40, endLine: 40 }), gl, fp)).toBe(false);
   });
 
   it('a file in the wrong format is an input error (exit 2) naming the file', () => {
