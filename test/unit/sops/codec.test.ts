@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { LlmcmError } from '../../../src/core/errors.js';
@@ -14,6 +15,7 @@ import {
   setValueInEncryptedText,
   unsetValueInEncryptedText,
 } from '../../../src/sops/index.js';
+import { projectRoot } from '../../support/tools.js';
 import { makeKey } from './support.js';
 
 let key: Awaited<ReturnType<typeof makeKey>>;
@@ -403,7 +405,8 @@ describe('JSON and dotenv', () => {
 });
 
 describe('files written by real sops (shared corpus)', () => {
-  const dir = '/work/shared/corpus/sops-age';
+  // Files written by real sops 3.8/3.9, copied from the shared corpus (see the README beside them).
+  const dir = join(projectRoot, 'test', 'fixtures', 'sops-corpus');
   const ids = ageIdentitiesFrom(parseIdentityText(readFileSync(`${dir}/key.txt`, 'utf8')));
   const expected = JSON.parse(readFileSync(`${dir}/secret.json`, 'utf8')) as Record<string, unknown>;
   it('YAML and JSON decrypt with the MAC verified', async () => {
