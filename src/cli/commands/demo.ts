@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
+import { parse as parseYaml } from 'yaml';
 import { auditKeys } from '../../audit/key-history.js';
 import { verifyRecords } from '../../audit/verify.js';
 import { LlmcmError } from '../../core/errors.js';
@@ -31,6 +32,32 @@ const cast = {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The demo must work on any day, but the example policy data has real freeze windows (year-end).
+ * When one covers today, the demo's gate clock moves to the end of that freeze and says so.
+ * Only the demo does this; `llmcm promote` always uses the real time.
+ */
+export function demoClock(dir: string, now: Date): { now: Date; note?: string } {
+  const file = join(dir, 'policies', 'data', 'change_windows.yaml');
+  if (!existsSync(file)) return { now };
+  const data = parseYaml(readFileSync(file, 'utf8')) as {
+    change_windows?: { freezes?: { name?: string; start?: string; end?: string }[] };
+  };
+  const iso = `${now.toISOString().slice(0, 19)}Z`;
+  const active = (data.change_windows?.freezes ?? []).filter(
+    (f) => typeof f.start === 'string' && typeof f.end === 'string' && f.start <= iso && iso < f.end,
+  );
+  if (active.length === 0) return { now };
+  const end = active
+    .map((f) => f.end as string)
+    .sort()
+    .at(-1) as string;
+  return {
+    now: new Date(Date.parse(end) + 1000),
+    note: `(today is inside the example '${active.map((f) => f.name).join("', '")}' freeze: the demo evaluates the gate as of ${end})`,
+  };
 }
 
 function packageRoot(): string {
@@ -189,6 +216,9 @@ export const demoCommand: CommandSpec = {
       out(`   plan hash ${prepared.plan.hash}`);
 
       step('4. promote dev → staging → prod (file store, policy gate, demo approvals)');
+      const clock = demoClock(dir, new Date());
+      if (clock.note) out(`   ${clock.note}`);
+      project.deps.now = () => clock.now;
       await wireGate(project, env, { identities });
       let previous: string | undefined;
       for (const environment of project.project.promotion) {
