@@ -9,6 +9,7 @@ import { fingerprintSecret, loadBaseline } from '../../scan/baseline.js';
 import { loadConfig, loadConfigFile, loadDefaultConfig } from '../../scan/config/load-config.js';
 import type { ScanConfig } from '../../scan/config/types.js';
 import { loadIgnoreFiles } from '../../scan/ignore-file.js';
+import { enableBacktrackingFallback } from '../../scan/re2/translate.js';
 import { renderCsv } from '../../scan/report/render-csv.js';
 import { renderJson } from '../../scan/report/render-json.js';
 import { renderJunit } from '../../scan/report/render-junit.js';
@@ -135,6 +136,8 @@ export const scanCommand: CommandSpec = {
     },
   },
   async run(context) {
+    // Crafted input must not stall a PR check: let V8 bail out of runaway backtracking.
+    enableBacktrackingFallback();
     const format = (stringOption(context, 'format') ?? 'text') as Format;
     if (!formats.includes(format))
       throw usageError(`unknown format '${format}'`, `use one of ${formats.join(', ')}`);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { LlmcmError } from '../../core/errors.js';
-import { compileGoRegex, RegexTranslationError } from '../re2/translate.js';
+import { compileGoRegex, type GoRegExp, RegexTranslationError } from '../re2/translate.js';
 import { defaultRulesToml } from '../rules/default-rules.js';
 import type { Allowlist, RegexTarget, RequiredRule, Rule, ScanConfig } from './types.js';
 
@@ -244,7 +244,7 @@ function asTables(source: ConfigSource, v: unknown, where: string): Table[] {
   throw configError(source, `${where} must be a table`, findLine(source.text, where));
 }
 
-function compile(source: ConfigSource, pattern: string, what: string): RegExp {
+function compile(source: ConfigSource, pattern: string, what: string): GoRegExp {
   try {
     return compileGoRegex(pattern);
   } catch (error) {
@@ -370,7 +370,7 @@ function translateConfig(
       description: raw.description,
       regexSource: raw.regex || undefined,
       regex,
-      groupCount: regex ? (regex as RegExp & { groupCount: number }).groupCount : 0,
+      groupCount: regex ? regex.groupCount : 0,
       secretGroup: raw.secretGroup,
       entropy: raw.entropy,
       pathSource: raw.path || undefined,

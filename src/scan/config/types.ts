@@ -1,3 +1,5 @@
+import type { GoRegExp } from '../re2/translate.js';
+
 /** How an allowlist combines its checks (gitleaks `condition`). */
 export type AllowlistCondition = 'OR' | 'AND';
 
@@ -33,7 +35,7 @@ export interface Rule {
   description: string;
   /** The Go pattern as written (for reports and errors). */
   regexSource: string | undefined;
-  regex: RegExp | undefined;
+  regex: GoRegExp | undefined;
   /** Go's NumSubexp. */
   groupCount: number;
   secretGroup: number;

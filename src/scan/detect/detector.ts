@@ -1,5 +1,5 @@
 import type { Allowlist, RequiredRule, Rule, ScanConfig } from '../config/types.js';
-import { findAllIndex, findSubmatch, matchesGo } from '../re2/translate.js';
+import { findAllIndex, findSubmatch, isAsciiText, matchesGo } from '../re2/translate.js';
 import {
   adjustMatchIndex,
   Decoder,
@@ -231,6 +231,8 @@ export class Detector {
   private readonly rules: Rule[];
   private readonly skipPaths: Set<string>;
   private readonly budgetMs: number;
+  /** Whether the text of the current pass is pure ASCII (set per pass, read by detectRule). */
+  private asciiPass = false;
   /** Rules that blew their budget, per `commit\0file`: they stop running on that file. */
   private readonly overBudget = new Map<string, Set<string>>();
 
@@ -258,6 +260,7 @@ export class Detector {
     // gitleaks' ScanLoop: scan, decode what looks encoded, scan the decoded text again.
     for (let depth = 0; ; ) {
       const found = this.prefilter.findKeywords(currentRaw.toLowerCase());
+      this.asciiPass = isAsciiText(currentRaw);
       for (const rule of this.rules) {
         if (rule.keywords.length === 0 || rule.keywords.some((k) => found.has(k))) {
           findings.push(...this.detectRule(fragment, currentRaw, segments, rule, cache, false));
@@ -303,7 +306,9 @@ export class Detector {
     if (this.overBudget.get(budgetKey)?.has(rule.id)) return findings;
 
     const started = performance.now();
-    const matches = findAllIndex(rule.regex, currentRaw);
+    // On ASCII text the flagless form is equivalent and can use V8's linear-time fallback.
+    const regex = this.asciiPass && rule.regex.ascii ? rule.regex.ascii : rule.regex;
+    const matches = findAllIndex(regex, currentRaw);
     const elapsed = performance.now() - started;
     if (elapsed > this.budgetMs) {
       const set = this.overBudget.get(budgetKey) ?? new Set<string>();
@@ -353,7 +358,7 @@ export class Detector {
       if (!this.options.ignoreGitleaksAllow && finding.line.includes(ALLOW_SIGNATURE)) continue;
       const currentLine = decodedLine === '' ? finding.line : decodedLine;
       // gitleaks re-runs the rule on the trimmed match to pick the secret group.
-      const groups = findSubmatch(rule.regex, finding.secret);
+      const groups = findSubmatch(regex, finding.secret);
       if (groups && groups.length >= 2) {
         if (rule.secretGroup > 0) {
           if (groups.length <= rule.secretGroup) continue;

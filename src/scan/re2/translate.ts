@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+
 /**
  * Go RE2 (regexp/syntax, Perl flags) → JavaScript RegExp translation.
  *
@@ -634,11 +636,35 @@ function concat(items: Node[]): Node {
   return { t: 'concat', items };
 }
 
+/**
+ * Emission target. 'unicode': exact Go semantics with the `u` flag. 'ascii': a flagless form that
+ * is only used on ASCII-only text, where both agree; V8 can run flagless patterns on its linear-time
+ * engine after excessive backtracking, which the `u` form cannot (Node 20).
+ */
+let emitMode: 'unicode' | 'ascii' = 'unicode';
+
+/** Thrown while emitting the ASCII form of a pattern that has none (properties, astral literals). */
+class NoAsciiForm extends Error {}
+
 function emitCodePoint(cp: number): string {
   if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a)) {
     return String.fromCharCode(cp);
   }
+  if (emitMode === 'ascii') {
+    if (cp > 0xffff) throw new NoAsciiForm();
+    return `\\u${cp.toString(16).padStart(4, '0')}`;
+  }
   return `\\u{${cp.toString(16)}}`;
+}
+
+/** The ASCII part of a class, as a positive set (only ASCII text is ever matched in this form). */
+function emitAsciiClass(negated: boolean, ranges: Range[], props: string[]): string {
+  if (props.length > 0) throw new NoAsciiForm();
+  const set = negated ? negateRanges(ranges) : normalizeRanges(ranges);
+  const ascii: Range[] = [];
+  for (const [lo, hi] of set) if (lo <= 0x7f) ascii.push([lo, Math.min(hi, 0x7f)]);
+  if (ascii.length === 1 && ascii[0]![0] === 0 && ascii[0]![1] === 0x7f) return '[\\s\\S]';
+  return `[${emitRanges(ascii)}]`;
 }
 
 function emitRanges(ranges: Range[]): string {
@@ -650,6 +676,7 @@ function emitRanges(ranges: Range[]): string {
 }
 
 function emitClass(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
+  if (emitMode === 'ascii') return emitAsciiClass(negatedIn, rangesIn, props);
   let negated = negatedIn;
   let ranges = normalizeRanges(rangesIn);
   if (props.length === 0) {
@@ -718,6 +745,8 @@ export interface TranslatedRegex {
   groups: number;
   /** Names of capture groups by index (Go's SubexpNames). */
   names: (string | undefined)[];
+  /** The same pattern without the `u` flag, valid on ASCII-only text (undefined when impossible). */
+  asciiSource: string | undefined;
 }
 
 /**
@@ -744,15 +773,45 @@ function translateUncached(pattern: string): TranslatedRegex {
   } catch (error) {
     throw new RegexTranslationError(`no JavaScript equivalent (${(error as Error).message})`, pattern, 0);
   }
-  return { source, groups: captures, names: parser.names };
+  let asciiSource: string | undefined;
+  try {
+    emitMode = 'ascii';
+    asciiSource = emit(node);
+    new RegExp(asciiSource);
+  } catch {
+    asciiSource = undefined;
+  } finally {
+    emitMode = 'unicode';
+  }
+  return { source, groups: captures, names: parser.names, asciiSource };
 }
 
-/** Compiles a Go pattern to a global, unicode JS RegExp. */
-export function compileGoRegex(pattern: string): RegExp & { groupCount: number } {
+/** A compiled Go pattern: the exact unicode form, plus the ASCII-only form when there is one. */
+export type GoRegExp = RegExp & { groupCount: number; ascii: RegExp | undefined };
+
+/** Compiles a Go pattern to a global, unicode JS RegExp (and its ASCII-only twin). */
+export function compileGoRegex(pattern: string): GoRegExp {
   const t = translateGoRegex(pattern);
-  const re = new RegExp(t.source, 'gu') as RegExp & { groupCount: number };
+  const re = new RegExp(t.source, 'gu') as GoRegExp;
   re.groupCount = t.groups;
+  re.ascii = t.asciiSource === undefined ? undefined : new RegExp(t.asciiSource, 'g');
   return re;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** True when `text` is pure ASCII (the ASCII form of a pattern may then be used). */
+export function isAsciiText(text: string): boolean {
+  return !NON_ASCII.test(text);
+}
+
+/**
+ * V8's linear-time fallback for regexes that backtrack excessively (flagless patterns only): a
+ * crafted input then costs a bounded time instead of stalling a check. Process-wide; the CLI
+ * turns it on for scans.
+ */
+export function enableBacktrackingFallback(): void {
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 }
 
 /**

@@ -170,12 +170,28 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
 
   it('a rule over its time budget is a warning naming the rule and the file', () => {
     const cfg = join(tmpdir(), 'slow.toml');
-    writeFileSync(cfg, "[[rules]]\nid = \"slow\"\nregex = '''(?:a|aa)+(?:a|aa)+b'''\n");
+    // (?m)^ becomes a lookbehind, which V8's linear-time fallback does not support: it stays slow.
+    writeFileSync(cfg, "[[rules]]\nid = \"slow\"\nregex = '''(?m)^(?:a|aa)+(?:a|aa)+b'''\n");
     writeFileSync(join(repo, 'slow.txt'), `${'a'.repeat(26)}\n`);
     const r = run(['scan', 'slow.txt', '--config', cfg, '--rule-budget-ms', '5']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: rule slow took \d+ ms on slow\.txt/);
     rmSync(join(repo, 'slow.txt'));
+  });
+
+  it('catastrophic backtracking cannot stall a scan (V8 falls back to its linear-time engine)', () => {
+    const cfg = join(tmpdir(), 'exponential.toml');
+    writeFileSync(cfg, "[[rules]]\nid = \"exp\"\nregex = '''(?:a|aa)+(?:a|aa)+b'''\n");
+    // 2^40 backtracking steps without the fallback: the timeout would kill the scan.
+    writeFileSync(join(repo, 'exp.txt'), `${'a'.repeat(40)}\n`);
+    const r = spawnSync(process.execPath, [cli, 'scan', 'exp.txt', '--config', cfg], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(0);
+    rmSync(join(repo, 'exp.txt'));
   });
 
   it('hooks install: refuses to clobber, --force keeps a backup, and the hook blocks a leaking commit', () => {

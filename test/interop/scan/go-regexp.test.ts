@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parse as parseToml } from 'smol-toml';
 import { beforeAll, expect, it } from 'vitest';
-import { compileGoRegex, findAllIndex, findSubmatch } from '../../../src/scan/re2/translate.js';
+import { compileGoRegex, findAllIndex, findSubmatch, isAsciiText } from '../../../src/scan/re2/translate.js';
 import { describeWithTools, projectRoot } from '../../support/tools.js';
 import { writeCorpus } from './corpus.js';
 import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
@@ -60,13 +60,23 @@ function jsAnswer(
   pattern: string,
   input: string,
 ): { error?: string; matches?: [number, number][]; groups?: string[] | null } {
-  let re: RegExp & { groupCount: number };
+  let re: ReturnType<typeof compileGoRegex>;
   try {
     re = compileGoRegex(pattern);
   } catch (error) {
     return { error: (error as Error).message };
   }
-  return { matches: findAllIndex(re, input), groups: findSubmatch(re, input) };
+  const matches = findAllIndex(re, input);
+  const groups = findSubmatch(re, input);
+  // The flagless twin used on ASCII-only text must agree with the unicode form there.
+  if (re.ascii && isAsciiText(input)) {
+    const am = findAllIndex(re.ascii, input);
+    const ag = findSubmatch(re.ascii, input);
+    if (JSON.stringify(am) !== JSON.stringify(matches) || JSON.stringify(ag) !== JSON.stringify(groups)) {
+      return { error: `ascii form disagrees: ${JSON.stringify(am)} vs ${JSON.stringify(matches)}` };
+    }
+  }
+  return { matches, groups };
 }
 
 function mismatches(items: Comparison[]): string[] {
