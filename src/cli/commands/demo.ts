@@ -56,7 +56,7 @@ export function demoClock(dir: string, now: Date): { now: Date; note?: string } 
     .at(-1) as string;
   return {
     now: new Date(Date.parse(end) + 1000),
-    note: `(today is inside the example '${active.map((f) => f.name).join("', '")}' freeze: the demo evaluates the gate as of ${end})`,
+    note: `(today is inside the example freeze window '${active.map((f) => f.name).join("', '")}': the demo evaluates the gate as of ${end})`,
   };
 }
 
@@ -216,9 +216,12 @@ export const demoCommand: CommandSpec = {
       out(`   plan hash ${prepared.plan.hash}`);
 
       step('4. promote dev → staging → prod (file store, policy gate, demo approvals)');
-      const clock = demoClock(dir, new Date());
+      const realNow = new Date();
+      const clock = demoClock(dir, realNow);
       if (clock.note) out(`   ${clock.note}`);
-      project.deps.now = () => clock.now;
+      // A shifted clock that keeps running, so approvals recorded after this line are not "in the future".
+      const shift = clock.now.getTime() - realNow.getTime();
+      if (shift !== 0) project.deps.now = () => new Date(Date.now() + shift);
       await wireGate(project, env, { identities });
       let previous: string | undefined;
       for (const environment of project.project.promotion) {
