@@ -3,13 +3,13 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { isPlainMap } from '../config/merge.js';
 import type { ProjectConfig } from '../config/types.js';
 import { parseYamlText, readYamlTree } from '../config/yaml-source.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { LlmcmError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 
 /** A compiled document schema, with its source for locating keywords. */
 export interface CompiledSchema {
@@ -29,7 +29,7 @@ const ajvVersion = (requireHere('ajv/package.json') as { version: string }).vers
 const compileSettings = `ajv ${ajvVersion} strict allErrors unionTypes fullFormats v2`;
 
 /** Folder of the JSON Schemas shipped with llmcm (used for `llmcm:<kind>`). */
-export const builtinSchemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export const builtinSchemaDir = join(packageRoot(), 'schemas');
 
 let sharedAjv: Ajv2020 | undefined;
 const compiled = new Map<string, CompiledSchema>();

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLlmcmError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
+import { packageRoot } from '../core/package-root.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { renderCommandHelp, renderGlobalHelp } from './help.js';
 import { commandLoaders } from './registry.js';
@@ -129,7 +131,7 @@ function reportError(error: unknown, debug: boolean): number {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LlmcmError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 import { secretKeyPattern } from './redact.js';
 
-const schemaDir = new URL('../../schemas/', import.meta.url);
+const schemaDir = pathToFileURL(join(packageRoot(), 'schemas', '/'));
 
 let validators: { input: ValidateFunction; data: ValidateFunction } | undefined;
 

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { parse as parseYaml } from 'yaml';
 import { auditKeys } from '../../audit/key-history.js';
 import { verifyRecords } from '../../audit/verify.js';
 import { LlmcmError } from '../../core/errors.js';
 import { keyedFingerprint, resolveFingerprintKey } from '../../core/fingerprint.js';
+import { packageRoot } from '../../core/package-root.js';
 import { recordApproval } from '../../promote/approvals.js';
 import { detectDrift } from '../../promote/drift.js';
 import { PromotionRefusedError } from '../../promote/errors.js';
@@ -58,11 +58,6 @@ export function demoClock(dir: string, now: Date): { now: Date; note?: string } 
     now: new Date(Date.parse(end) + 1000),
     note: `(today is inside the example freeze window '${active.map((f) => f.name).join("', '")}': the demo evaluates the gate as of ${end})`,
   };
-}
-
-function packageRoot(): string {
-  // dist/cli/commands/demo.js → the repository root.
-  return resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 }
 
 async function commitAll(dir: string, message: string, author: string): Promise<string> {

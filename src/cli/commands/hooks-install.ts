@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { LlmcmError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
+import { packageRoot } from '../../core/package-root.js';
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
 
 /** Marks hooks we wrote, so re-installing ours is never "clobbering". */
@@ -13,7 +13,7 @@ const MARKER = '# installed by `llmcm hooks install`';
 
 function hookScript(): string {
   // The CLI that installs the hook is the one it runs when `llmcm` is not on PATH.
-  const mainJs = fileURLToPath(new URL('../main.js', import.meta.url));
+  const mainJs = join(packageRoot(), 'dist', 'cli', 'main.js');
   return [
     '#!/bin/sh',
     MARKER,
