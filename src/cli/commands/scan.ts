@@ -220,6 +220,7 @@ export const scanCommand: CommandSpec = {
       skipPaths,
     });
 
+    for (const w of config.warnings) context.stderr.write(`llmcm: warning: ${w}\n`);
     for (const w of result.warnings) context.stderr.write(`llmcm: warning: ${w.message}\n`);
     for (const bad of ignore.invalid)
       context.stderr.write(`llmcm: warning: .gitleaksignore line ${bad.line} is not a fingerprint\n`);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { LlmcmError } from '../../core/errors.js';
-import { compileGoRegex, type GoRegExp, RegexTranslationError } from '../re2/translate.js';
+import { compileGoRegex, type GoRegExp, RegexTranslationError, translateGoRegex } from '../re2/translate.js';
 import { defaultRulesToml } from '../rules/default-rules.js';
 import type { Allowlist, RegexTarget, RequiredRule, Rule, ScanConfig } from './types.js';
 
@@ -116,7 +116,9 @@ export function loadDefaultConfig(options: LoadConfigOptions = {}): ScanConfig {
 
 /** Compiles a gitleaks v8 config from TOML text. Errors name the file, the line and the rule. */
 export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}): ScanConfig {
+  pendingWarnings = [];
   const config = translateConfig(source, options, 0);
+  config.warnings = [...new Set(pendingWarnings)];
   // Validation happens once everything (including extended configs) is assembled, as in gitleaks.
   for (const rule of config.rules.values()) validateRule(rule, source);
   const targeted = (config as ScanConfigInternal).targeted;
@@ -244,9 +246,14 @@ function asTables(source: ConfigSource, v: unknown, where: string): Table[] {
   throw configError(source, `${where} must be a table`, findLine(source.text, where));
 }
 
+/** Translation warnings of the config being loaded (loading is synchronous, so one list suffices). */
+let pendingWarnings: string[] = [];
+
 function compile(source: ConfigSource, pattern: string, what: string): GoRegExp {
   try {
-    return compileGoRegex(pattern);
+    const re = compileGoRegex(pattern);
+    for (const w of translateGoRegex(pattern).warnings) pendingWarnings.push(`${source.name}: ${what}: ${w}`);
+    return re;
   } catch (error) {
     const reason = error instanceof RegexTranslationError ? error.message : String(error);
     throw new LlmcmError(`${what}: regex does not compile: ${reason}`, {
@@ -416,6 +423,7 @@ function translateConfig(
     rules,
     orderedRuleIds,
     allowlists: [],
+    warnings: [],
     targeted: new Map(),
   };
 

@@ -60,4 +60,6 @@ export interface ScanConfig {
   /** Rule ids in report order (gitleaks' OrderedRules). */
   orderedRuleIds: string[];
   allowlists: Allowlist[];
+  /** Patterns that translate but may match differently than in Go (printed as warnings). */
+  warnings: string[];
 }

@@ -258,6 +258,8 @@ class Parser {
   private pos = 0;
   private captures = 0;
   readonly names: (string | undefined)[] = [];
+  /** Constructs whose JS meaning can differ from Go's (reported, not dropped). */
+  readonly warnings: string[] = [];
 
   constructor(private readonly src: string) {}
 
@@ -344,6 +346,13 @@ class Parser {
       }
       if (flags.U) greedy = !greedy;
       if (atom.t === 'empty') this.fail('missing argument to repetition operator', start);
+      if (isNullable(atom)) {
+        // Go accepts an iteration that matched empty (and stops looping); JS rejects it and backtracks
+        // into the iteration instead, so matches and captures can differ. Report it, keep the rule.
+        this.warnings.push(
+          `a repeated or optional group that can match the empty string (${this.src.slice(Math.max(0, start - 20), this.pos)}) may match differently than in Go when it matches empty`,
+        );
+      }
       atom = { t: 'repeat', min, max, greedy, body: atom };
       repeated = true;
     }
@@ -630,6 +639,26 @@ class Parser {
   }
 }
 
+/** Can the node match the empty string? */
+function isNullable(node: Node): boolean {
+  switch (node.t) {
+    case 'lit':
+    case 'class':
+      return false;
+    case 'assert':
+    case 'empty':
+      return true;
+    case 'group':
+      return isNullable(node.body);
+    case 'alt':
+      return node.alts.some(isNullable);
+    case 'concat':
+      return node.items.every(isNullable);
+    case 'repeat':
+      return node.min === 0 || isNullable(node.body);
+  }
+}
+
 function concat(items: Node[]): Node {
   if (items.length === 0) return { t: 'empty' };
   if (items.length === 1) return items[0]!;
@@ -747,6 +776,8 @@ export interface TranslatedRegex {
   names: (string | undefined)[];
   /** The same pattern without the `u` flag, valid on ASCII-only text (undefined when impossible). */
   asciiSource: string | undefined;
+  /** Constructs that may match differently than in Go (see docs/scan.md). */
+  warnings: string[];
 }
 
 /**
@@ -783,7 +814,7 @@ function translateUncached(pattern: string): TranslatedRegex {
   } finally {
     emitMode = 'unicode';
   }
-  return { source, groups: captures, names: parser.names, asciiSource };
+  return { source, groups: captures, names: parser.names, asciiSource, warnings: parser.warnings };
 }
 
 /** A compiled Go pattern: the exact unicode form, plus the ASCII-only form when there is one. */

@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parse as parseToml } from 'smol-toml';
 import { beforeAll, expect, it } from 'vitest';
-import { compileGoRegex, findAllIndex, findSubmatch, isAsciiText } from '../../../src/scan/re2/translate.js';
+import {
+  compileGoRegex,
+  findAllIndex,
+  findSubmatch,
+  isAsciiText,
+  translateGoRegex,
+} from '../../../src/scan/re2/translate.js';
 import { describeWithTools, projectRoot } from '../../support/tools.js';
 import { writeCorpus } from './corpus.js';
 import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
@@ -286,6 +292,10 @@ describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactl
       '(?s:.)',
       'é',
       '\\x{212A}',
+      '(|a)',
+      '(?:a??)',
+      '(a|)',
+      '(?:b|a*)',
     );
     const piece = fc
       .tuple(atom, fc.constantFrom('', '*', '+', '?', '{1,2}', '*?', '+?', '{2}'))
@@ -329,9 +339,26 @@ describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactl
       ),
       maxLength: 24,
     });
-    const samples = fc.sample(fc.tuple(pattern, input), { numRuns: 600, seed: 20261127 });
+    const samples = fc.sample(fc.tuple(pattern, input), {
+      numRuns: Number(process.env.SCAN_FUZZ_RUNS ?? 600),
+      seed: Number(process.env.SCAN_FUZZ_SEED ?? 20261127),
+    });
     const requests = samples.map(([p, s]) => ({ pattern: p, input: s }));
     const go = askGo(requests);
-    expect(mismatches(requests.map((r, i) => ({ ...r, go: go[i]! })))).toEqual([]);
+    // Patterns the translator warns about are reported to the user; all others must agree exactly.
+    const warned = new Set(
+      requests.filter((r) => {
+        try {
+          return translateGoRegex(r.pattern).warnings.length > 0;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    expect(warned.size).toBeGreaterThan(10);
+    const checked = requests
+      .map((r, i) => ({ ...r, go: go[i]! }))
+      .filter((_, i) => !warned.has(requests[i]!));
+    expect(mismatches(checked)).toEqual([]);
   });
 });

@@ -113,6 +113,14 @@ regex = "mine"
     expect([...cfg.rules.keys()].sort()).toEqual(['base', 'top']);
   });
 
+  it('collects translation warnings naming the file and the rule', () => {
+    const cfg = load(
+      '[[rules]]\nid = "loopy"\nregex = \'\'\'x(|a)+\'\'\'\n[[rules]]\nid = "fine"\nregex = "a+"\n',
+    );
+    expect(cfg.warnings).toHaveLength(1);
+    expect(cfg.warnings[0]).toMatch(/^cfg\.toml: rule 'loopy': a repeated or optional group/);
+  });
+
   it('an invalid TOML file is an error with the line', () => {
     const e = errorOf(() => load('[[rules]]\nid = "a"\nregex = \n'));
     expect(e.exitCode).toBe(2);

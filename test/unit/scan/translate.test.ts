@@ -73,6 +73,14 @@ describe('translateGoRegex', () => {
     expect(() => translateGoRegex(pattern)).toThrow(new RegExp(why.replace(/[()]/g, '\\$&')));
   });
 
+  it('reports (does not drop) loops over a group that can match empty, where Go and JS can differ', () => {
+    expect(translateGoRegex('x(|a)+y').warnings).toHaveLength(1);
+    expect(translateGoRegex('(?:a*|b)+').warnings[0]).toMatch(/can match the empty string/);
+    expect(translateGoRegex('(a|b)+').warnings).toEqual([]);
+    expect(translateGoRegex('(ab)?c*').warnings).toEqual([]);
+    expect(translateGoRegex('(a*)?').warnings).toHaveLength(1);
+  });
+
   it('folds like Go simple folding', () => {
     expect(foldOrbit(0x6b).sort((a, b) => a - b)).toEqual([0x4b, 0x6b, 0x212a]);
     expect(foldOrbit(0x31)).toEqual([0x31]);
