@@ -144,9 +144,12 @@ export function decryptBranches(
   key: Buffer,
   file: string | undefined,
   stash?: IvStash,
+  options: { pointers?: boolean } = {},
 ): DecryptWalkResult {
   const hash = createHash('sha512');
   if (meta.macOnlyEncrypted) hash.update(macOnlyEncryptedInit);
+  // Pointers cost a string per value; only decryptYaml's callers use them.
+  const wantPointers = options.pointers !== false;
   const encryptedPointers = parsed.branches.map(() => new Set<string>());
   parsed.branches.forEach((branch, index) => {
     walkBranches([branch], ({ leaf, path, commentsStack }) => {
@@ -173,13 +176,14 @@ export function decryptBranches(
         }
         return;
       }
-      const where = `value at ${pointerString(leaf.pointer)}${leaf.line ? ` (line ${leaf.line})` : ''}`;
+      // Built only for an error message: a template per value is measurable on large files.
+      const where = () => `value at ${pointerString(leaf.pointer)}${leaf.line ? ` (line ${leaf.line})` : ''}`;
       if (encrypted) {
         if (leaf.value.type !== 'str') {
           throw decryptError(
             file,
             'SOPS_NOT_ENCRYPTED',
-            `${where} should be encrypted but is a clear ${leaf.value.type}`,
+            `${where()} should be encrypted but is a clear ${leaf.value.type}`,
           );
         }
         if (leaf.value.text === '') return; // sops stores "" unencrypted; it hashes as nothing.
@@ -192,7 +196,12 @@ export function decryptBranches(
             error instanceof EnvelopeError && error.reason === 'malformed'
               ? `is not a valid sops envelope (${error.message})`
               : 'failed authentication (tampered, moved to another key, or encrypted with another data key)';
-          throw decryptError(file, 'SOPS_VALUE_TAMPERED', `${where} ${reason}`, 'restore the file from git');
+          throw decryptError(
+            file,
+            'SOPS_VALUE_TAMPERED',
+            `${where()} ${reason}`,
+            'restore the file from git',
+          );
         }
         if (opened.type === 'comment') {
           leaf.update({ kind: 'comment', text: opened.text });
@@ -204,12 +213,13 @@ export function decryptBranches(
           throw decryptError(
             file,
             'SOPS_BAD_TYPE',
-            `${where} has an invalid type or does not parse as ${opened.type}`,
+            `${where()} has an invalid type or does not parse as ${opened.type}`,
           );
         }
-        hash.update(macBytesOf(plain), 'utf8');
-        stash?.set(stashKey(aad, plain.type, macBytesOf(plain)), opened.iv);
-        encryptedPointers[index]!.add(pointerString(leaf.pointer));
+        const bytes = macBytesOf(plain);
+        hash.update(bytes, 'utf8');
+        stash?.set(stashKey(aad, plain.type, bytes), opened.iv);
+        if (wantPointers) encryptedPointers[index]!.add(pointerString(leaf.pointer));
         leaf.update({ kind: 'plain', value: plain });
         return;
       }
@@ -340,12 +350,19 @@ export interface OpenedSopsFile {
 
 /** Decrypts (MAC verified) and keeps what is needed to write the file back with minimal changes. */
 export async function openEncryptedText(text: string, options: DecryptOptions): Promise<OpenedSopsFile> {
+  return openText(text, options, true);
+}
+
+async function openText(text: string, options: DecryptOptions, keepIvs: boolean): Promise<OpenedSopsFile> {
   const format = options.format ?? formatFromPath(options.file);
   const parsed = parseSopsText(text, format, options.file);
   const metadata = requireMetadata(parsed, options.file);
   const dataKey = await recoverDataKey(metadata, options.identities, options.file);
+  // The IV stash is only needed to write the file back; a plain decrypt skips building it.
   const stash: IvStash = new Map();
-  const { mac } = decryptBranches(parsed, metadata, dataKey, options.file, stash);
+  const { mac } = decryptBranches(parsed, metadata, dataKey, options.file, keepIvs ? stash : undefined, {
+    pointers: false,
+  });
   verifyMac(metadata, dataKey, mac, options.file, {
     ignoreMac: options.ignoreMac,
     onWarning: options.onWarning ?? warnDefault,
@@ -363,7 +380,7 @@ export async function openEncryptedText(text: string, options: DecryptOptions): 
 
 /** Decrypts a whole file to plaintext text in the same format, MAC verified. */
 export async function decryptText(text: string, options: DecryptOptions): Promise<string> {
-  return (await openEncryptedText(text, options)).plaintext;
+  return (await openText(text, options, false)).plaintext;
 }
 
 function assertNoSopsKey(parsed: ParsedFile, file: string): void {

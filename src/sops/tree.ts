@@ -98,7 +98,7 @@ function walkMap(map: TreeMap, path: string[], stack: string[][], visit: (v: Vis
   for (const entry of map.entries) {
     if (entry.kind === 'comment') {
       levels[top] = [...levels[top]!, entry.text];
-      visit({ leaf: entry, path, commentsStack: levels.map((l) => [...l]) });
+      visit({ leaf: entry, path, commentsStack: levels.slice() });
       continue;
     }
     walkValue(entry.value, [...path, entry.key], levels, visit);
@@ -112,7 +112,7 @@ function walkSeq(seq: TreeSeq, path: string[], stack: string[][], visit: (v: Vis
   for (const entry of seq.entries) {
     if (entry.kind === 'comment') {
       levels[top] = [...levels[top]!, entry.text];
-      visit({ leaf: entry, path, commentsStack: levels.map((l) => [...l]) });
+      visit({ leaf: entry, path, commentsStack: levels.slice() });
       continue;
     }
     walkValue(entry, path, levels, visit);
@@ -129,7 +129,8 @@ function walkValue(node: TreeNode, path: string[], stack: string[][], visit: (v:
       walkSeq(node, path, stack, visit);
       return;
     case 'scalar':
-      visit({ leaf: node, path, commentsStack: stack.map((l) => [...l]) });
+      // A snapshot of the levels is enough: the walk replaces a level's array, never mutates it.
+      visit({ leaf: node, path, commentsStack: stack.slice() });
       return;
     case 'null':
       return;

@@ -39,9 +39,15 @@ export const encryptCommand: CommandSpec = {
     );
     const arg = context.positionals[0]!;
     const plaintext = readText(file);
-    // Bad input is reported before missing recipients: it is the more useful error.
-    parseSopsText(plaintext, format, arg);
-    const settings = settingsFor(file, { recipients, env: context.env, displayFile: arg });
+    let settings: ReturnType<typeof settingsFor>;
+    try {
+      settings = settingsFor(file, { recipients, env: context.env, displayFile: arg });
+    } catch (error) {
+      // Bad input is reported before missing recipients: it is the more useful error. Parsing
+      // only on this path saves a second parse of every good file (encryptText parses it).
+      parseSopsText(plaintext, format, arg);
+      throw error;
+    }
     const out = await encryptText(plaintext, { ...settings, file: arg, format });
     writeResult(out, {
       file,

@@ -58,6 +58,9 @@ function yamlError(file: string | undefined, message: string, line?: number, col
 }
 
 function scalarText(node: Scalar): string {
+  // The composer keeps the resolved source string; re-resolving the token is the slow fallback.
+  const source = (node as { source?: unknown }).source;
+  if (typeof source === 'string') return source;
   const tok = node.srcToken as CST.FlowScalar | CST.BlockScalar | undefined;
   if (tok) {
     const r = CST.resolveAsScalar(tok);
@@ -149,7 +152,8 @@ function collectComments(token: unknown, out: SourceToken[]): void {
     return;
   }
   for (const key of tokenChildKeys) {
-    if (key in t) collectComments(t[key], out);
+    const child = t[key];
+    if (child !== undefined && typeof child === 'object') collectComments(child, out);
   }
 }
 
@@ -215,7 +219,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     }
   }
   const allComments: SourceToken[] = [];
-  collectComments(tokens, allComments);
+  // No `#` anywhere means no comment token: skip the walk over every CST token.
+  if (text.includes('#')) collectComments(tokens, allComments);
   const lineStart = (offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
   const lineOf = (offset: number) => lineCounter.linePos(offset).line;
 
