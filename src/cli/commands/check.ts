@@ -5,6 +5,8 @@ import { checkExitCode, runCheck } from '../../check/run-check.js';
 import type { EnvironmentDiff } from '../../check/semantic-diff.js';
 import { usageError } from '../../core/errors.js';
 import { resolveFingerprintKey } from '../../core/fingerprint.js';
+import { writeCheckMetrics } from '../../metrics/check-metrics.js';
+import { metricsFileOption } from '../../metrics/exposition.js';
 import { isReportFormat, renderReport, reportFormats } from '../../report/index.js';
 import { loadAgeIdentities } from '../../sops/age-keys.js';
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
@@ -40,9 +42,11 @@ export const checkCommand: CommandSpec = {
     'fail-on-warn': { type: 'boolean', description: 'exit 1 on warnings too' },
     'no-policy': { type: 'boolean', description: 'skip the policy stage' },
     dir: { type: 'string', description: 'config repo root (default: current directory)', valueName: 'DIR' },
+    'metrics-file': metricsFileOption,
   },
   maxArgs: 0,
   async run(context) {
+    const started = performance.now();
     const format = stringOption(context, 'format') ?? 'text';
     if (!isReportFormat(format))
       throw usageError(`unknown format '${format}'`, `use one of ${reportFormats.join(', ')}`);
@@ -102,6 +106,18 @@ export const checkCommand: CommandSpec = {
       },
     });
     context.stdout.write(output);
+    // Written after the report, findings or not (findings are what the alert is for); a failed write only warns.
+    const metricsFile = stringOption(context, 'metrics-file');
+    if (metricsFile) {
+      const policyRan = !booleanOption(context, 'no-policy') && !result.policySkipped;
+      await writeCheckMetrics(
+        resolve(context.cwd, metricsFile),
+        result.findings,
+        ['schema', 'semantic', 'strength', ...(policyRan ? ['policy'] : [])],
+        (performance.now() - started) / 1000,
+        context.stderr,
+      );
+    }
     return checkExitCode(result.findings, failOnWarn);
   },
 };

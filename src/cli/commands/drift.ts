@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import { usageError } from '../../core/errors.js';
+import { writeDriftMetrics } from '../../metrics/drift-metrics.js';
+import { metricsFileOption } from '../../metrics/exposition.js';
 import { detectDrift } from '../../promote/drift.js';
 import { loadProjectContext } from '../../promote/project-deps.js';
 import { type CommandSpec, stringOption } from '../command.js';
@@ -8,7 +11,10 @@ export const driftCommand: CommandSpec = {
   name: 'drift',
   summary: 'compare what the stores hold with the last promotion (exit 1 when they differ)',
   usage: 'drift ENV [--format text|json]',
-  options: { format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' } },
+  options: {
+    format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' },
+    'metrics-file': metricsFileOption,
+  },
   minArgs: 1,
   maxArgs: 1,
   async run(context) {
@@ -33,6 +39,10 @@ export const driftCommand: CommandSpec = {
           );
       }
     }
+    // Written after the report, drift or not (drift is what the alert is for); a failed write only warns.
+    const metricsFile = stringOption(context, 'metrics-file');
+    if (metricsFile)
+      await writeDriftMetrics(resolve(context.cwd, metricsFile), report, new Date(), context.stderr);
     return report.drifted ? 1 : 0;
   },
 };

@@ -1,8 +1,17 @@
+import { resolve } from 'node:path';
 import { usageError } from '../../core/errors.js';
+import { metricsFileOption } from '../../metrics/exposition.js';
+import {
+  classifyPromotionError,
+  type PromotionObservation,
+  storeWritesOfError,
+  storeWritesOfOutcome,
+  writePromotionMetrics,
+} from '../../metrics/promotion-metrics.js';
 import { PromotionRefusedError } from '../../promote/errors.js';
 import { wireGate } from '../../promote/gate.js';
 import { loadProjectContext } from '../../promote/project-deps.js';
-import { promote } from '../../promote/promote.js';
+import { type PromoteOutcome, promote } from '../../promote/promote.js';
 import { renderStoreResults } from '../../promote/render.js';
 import { resolveSource } from '../../promote/source.js';
 import { createConfiguredSigner } from '../../repo/signing.js';
@@ -28,14 +37,61 @@ function numberOption(value: string | undefined, name: string): number | undefin
   return n;
 }
 
-/** Shared by promote and rollback: run the gated promotion and print the outcome. */
+type SourcePicker = (
+  ctx: Awaited<ReturnType<typeof loadProjectContext>>,
+) => Promise<{ commit: string; description: string; fromEnvironment?: string }>;
+
+/** What a promotion run saw, for --metrics-file: the stores once the environment is known, the outcome. */
+interface PromotionSeen {
+  storeNames?: string[];
+  outcome?: PromoteOutcome;
+}
+
+/**
+ * Shared by promote and rollback: run the gated promotion and print the outcome. With --metrics-file
+ * the run's metrics are written afterwards, also when it failed or was refused (what alerts are
+ * for), unless the environment itself was not valid; the exit code and error stay the run's own.
+ */
 export async function runPromotion(
   context: Parameters<CommandSpec['run']>[0],
   environment: string,
   operation: 'promote' | 'rollback',
-  pickSource: (
-    ctx: Awaited<ReturnType<typeof loadProjectContext>>,
-  ) => Promise<{ commit: string; description: string; fromEnvironment?: string }>,
+  pickSource: SourcePicker,
+): Promise<number> {
+  const metricsFile = stringOption(context, 'metrics-file');
+  if (!metricsFile) return promoteAndReport(context, environment, operation, pickSource, {});
+  const started = performance.now();
+  const seen: PromotionSeen = {};
+  const finish = async (result: PromotionObservation['result'], stores: PromotionObservation['stores']) =>
+    writePromotionMetrics(
+      resolve(context.cwd, metricsFile),
+      {
+        environment,
+        result,
+        durationSeconds: (performance.now() - started) / 1000,
+        finishedAt: new Date(),
+        stores,
+      },
+      context.stderr,
+    );
+  let code: number;
+  try {
+    code = await promoteAndReport(context, environment, operation, pickSource, seen);
+  } catch (error) {
+    if (seen.storeNames)
+      await finish(classifyPromotionError(error), storeWritesOfError(error, seen.storeNames));
+    throw error;
+  }
+  if (seen.outcome) await finish(seen.outcome.status, storeWritesOfOutcome(seen.outcome));
+  return code;
+}
+
+async function promoteAndReport(
+  context: Parameters<CommandSpec['run']>[0],
+  environment: string,
+  operation: 'promote' | 'rollback',
+  pickSource: SourcePicker,
+  seen: PromotionSeen,
 ): Promise<number> {
   const actor = stringOption(context, 'actor') ?? context.env.LLMCM_ACTOR;
   if (!actor)
@@ -47,6 +103,7 @@ export async function runPromotion(
   const project = await loadProjectContext({ cwd: context.cwd, env: context.env, log });
   const { assertEnvironment } = await import('../../promote/promote.js');
   assertEnvironment(project.deps, environment);
+  seen.storeNames = project.deps.storeConfigs(environment).map((c) => c.name);
   const source = await pickSource(project);
   await wireGate(project, context.env, {
     identities: (await loadAgeIdentities(context.env)).identities,
@@ -72,6 +129,7 @@ export async function runPromotion(
       apply: { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(concurrency ? { concurrency } : {}) },
       ...(hook ? { afterStoreApplied: hook } : {}),
     });
+    seen.outcome = out;
     if (out.recovered) {
       context.stdout.write(
         `recovered: promotion ${out.recovered.promotionId} was interrupted (${out.recovered.reason}); recorded as ${out.recovered.record.slice(0, 12)}\n`,
@@ -117,6 +175,7 @@ export const promotionOptions: CommandSpec['options'] = {
   'timeout-ms': { type: 'string', description: 'per-call store timeout (default 30000)', valueName: 'MS' },
   concurrency: { type: 'string', description: 'stores written at once (default 4)', valueName: 'N' },
   sign: { type: 'boolean', description: "sign the record commit with git's user.signingkey (gpg or ssh)" },
+  'metrics-file': metricsFileOption,
 };
 
 /** `llmcm promote <env>`. */
