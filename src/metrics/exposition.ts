@@ -23,6 +23,17 @@ export const metricsFileOption: OptionSpec = {
   valueName: 'FILE',
 };
 
+type PromClient = typeof import('prom-client');
+
+/**
+ * prom-client is CommonJS. Under Node's own ESM loader (tests, the library build) its exports are
+ * named exports; in the esbuild-bundled CLI the lazily loaded chunk has only a default export.
+ */
+async function loadPromClient(): Promise<PromClient> {
+  const imported = (await import('prom-client')) as PromClient & { default?: PromClient };
+  return typeof imported.Registry === 'function' ? imported : imported.default!;
+}
+
 /**
  * Renders gauge families in the Prometheus text exposition format (0.0.4) with prom-client, on a
  * private registry: never the global default one (which a library user may share), and no default
@@ -30,7 +41,7 @@ export const metricsFileOption: OptionSpec = {
  * so commands run without --metrics-file never load it.
  */
 export async function renderExposition(families: readonly GaugeFamily[]): Promise<string> {
-  const { Gauge, Registry } = await import('prom-client');
+  const { Gauge, Registry } = await loadPromClient();
   const registry = new Registry();
   for (const family of families) {
     const gauge = new Gauge({
