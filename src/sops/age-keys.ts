@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +66,8 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIden
   }
   if (env.SOPS_AGE_KEY_CMD) {
     try {
+      // Loaded only here: node:child_process pulls in node:net, a measurable part of start-up.
+      const { execFileSync } = await import('node:child_process');
       const out = execFileSync('/bin/sh', ['-c', env.SOPS_AGE_KEY_CMD], {
         env,
         stdio: ['ignore', 'pipe', 'ignore'],

@@ -11,6 +11,7 @@ import type { CreationRule } from './creation-rules.js';
 import { EnvelopeError, openValue, sealValue } from './envelope.js';
 import { parseDotenvFile } from './formats/dotenv-format.js';
 import type { ParsedFile, SopsFormat } from './formats/types.js';
+import { FastPathUnsupported, parseSimpleYaml } from './formats/yaml-fast.js';
 import { parseYamlFile } from './formats/yaml-format.js';
 import { formatGoTime, formatLastModified, parseRfc3339 } from './go-format.js';
 import {
@@ -41,6 +42,33 @@ export function formatFromPath(file: string): SopsFormat {
 export function parseSopsText(text: string, format: SopsFormat, file?: string): ParsedFile {
   if (format === 'dotenv') return parseDotenvFile(text, file);
   return parseYamlFile(text, file, format === 'json' ? 'json' : 'yaml');
+}
+
+/**
+ * parseSopsText with the line-based fast path for simple YAML (see yaml-fast.ts). Only for
+ * callers that retry with `fast = false` when a leaf update throws FastPathUnsupported.
+ */
+function parseForCodec(
+  text: string,
+  format: SopsFormat,
+  file: string | undefined,
+  fast: boolean,
+): ParsedFile {
+  if (fast && format === 'yaml') {
+    const simple = parseSimpleYaml(text);
+    if (simple) return simple;
+  }
+  return parseSopsText(text, format, file);
+}
+
+/** Runs `op` on the fast path, and again on the full parser if the fast path cannot write a value. */
+async function withFastPath<T>(op: (fast: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await op(true);
+  } catch (error) {
+    if (error instanceof FastPathUnsupported) return op(false);
+    throw error;
+  }
 }
 
 function decryptError(file: string | undefined, code: string, message: string, hint?: string): LlmcmError {
@@ -350,12 +378,17 @@ export interface OpenedSopsFile {
 
 /** Decrypts (MAC verified) and keeps what is needed to write the file back with minimal changes. */
 export async function openEncryptedText(text: string, options: DecryptOptions): Promise<OpenedSopsFile> {
-  return openText(text, options, true);
+  return withFastPath((fast) => openText(text, options, true, fast));
 }
 
-async function openText(text: string, options: DecryptOptions, keepIvs: boolean): Promise<OpenedSopsFile> {
+async function openText(
+  text: string,
+  options: DecryptOptions,
+  keepIvs: boolean,
+  fast: boolean,
+): Promise<OpenedSopsFile> {
   const format = options.format ?? formatFromPath(options.file);
-  const parsed = parseSopsText(text, format, options.file);
+  const parsed = parseForCodec(text, format, options.file, fast);
   const metadata = requireMetadata(parsed, options.file);
   const dataKey = await recoverDataKey(metadata, options.identities, options.file);
   // The IV stash is only needed to write the file back; a plain decrypt skips building it.
@@ -380,7 +413,7 @@ async function openText(text: string, options: DecryptOptions, keepIvs: boolean)
 
 /** Decrypts a whole file to plaintext text in the same format, MAC verified. */
 export async function decryptText(text: string, options: DecryptOptions): Promise<string> {
-  return (await openText(text, options, false)).plaintext;
+  return (await withFastPath((fast) => openText(text, options, false, fast))).plaintext;
 }
 
 function assertNoSopsKey(parsed: ParsedFile, file: string): void {
@@ -494,8 +527,12 @@ export interface EncryptOptions extends Partial<EncryptionSettings> {
 
 /** Encrypts plaintext text for the given recipients/rule; layout of the plaintext is kept. */
 export async function encryptText(plaintext: string, options: EncryptOptions): Promise<string> {
+  return withFastPath((fast) => encryptWith(plaintext, options, fast));
+}
+
+async function encryptWith(plaintext: string, options: EncryptOptions, fast: boolean): Promise<string> {
   const format = options.format ?? formatFromPath(options.file);
-  const parsed = parseSopsText(plaintext, format, options.file);
+  const parsed = parseForCodec(plaintext, format, options.file, fast);
   assertNoSopsKey(parsed, options.file);
   const dataKey = randomBytes(32);
   const rule = options.rule ?? undefined;

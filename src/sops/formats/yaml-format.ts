@@ -85,7 +85,7 @@ function isPlainSafe(s: string, inFlow: boolean): boolean {
 }
 
 /** A double-quoted YAML scalar: JSON escapes plus the characters YAML treats as breaks or BOM. */
-function yamlDoubleQuoted(s: string): string {
+export function yamlDoubleQuoted(s: string): string {
   return JSON.stringify(s).replace(
     /[\u007f-\u009f\u2028\u2029\ufeff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
@@ -93,7 +93,7 @@ function yamlDoubleQuoted(s: string): string {
 }
 
 /** The YAML source style for a plaintext value. */
-function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: Scalar.Type } {
+export function plainStyle(value: PlainValue, inFlow: boolean): { text: string; type: Scalar.Type } {
   switch (value.type) {
     case 'str':
     case 'bytes': {

@@ -1,0 +1,174 @@
+import { parse as parseYaml } from 'yaml';
+import type { LeafUpdate, TreeMap, TreeNode } from '../tree.js';
+import { resolveYamlV3Plain } from '../values.js';
+import type { ParsedFile } from './types.js';
+import { detectIndent, plainStyle, renderYamlMetadata, yamlDoubleQuoted } from './yaml-format.js';
+
+/**
+ * Thrown by a fast-path leaf update that only the full CST parser can write (a multi-line
+ * string becoming a block scalar, a value that decrypts to a comment). Callers redo the whole
+ * operation with parseYamlFile; nothing has been written at that point.
+ */
+export class FastPathUnsupported extends Error {
+  constructor() {
+    super('the fast YAML path cannot write this value');
+    this.name = 'FastPathUnsupported';
+  }
+}
+
+// What the fast path accepts: block mappings of plain keys and one-line plain values, no
+// comments, quotes, sequences, flow collections, tags, anchors, documents markers, tabs or CR.
+// That is the shape of most config files and of everything sops writes for them; anything else
+// goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file.
+const keyLinePattern = /^( *)([A-Za-z_][A-Za-z0-9_.-]*):(.*)$/;
+const valueStart = /^(?:[A-Za-z0-9_./+=~$^(\\]|-[^ ])/;
+// Characters the YAML lexer treats specially anywhere in a file (breaks, BOM, controls, tab).
+const unsafeChars = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff#]/;
+
+interface FastLeaf {
+  line: number;
+  column: number;
+  length: number;
+}
+
+interface OpenMap {
+  indent: number;
+  tree: TreeMap;
+  pointer: string[];
+  keys: Set<string>;
+}
+
+/**
+ * Parses a YAML text of the simple shape above into the same branches, metadata and rendering
+ * as parseYamlFile gives for it, or returns null when the text is outside that shape (the caller
+ * then uses parseYamlFile, which also produces the right error for bad input).
+ */
+export function parseSimpleYaml(text: string): ParsedFile | null {
+  if (text === '' || unsafeChars.test(text)) return null;
+  const lines = text.split('\n');
+  const root: TreeMap = { kind: 'map', entries: [] };
+  const stack: OpenMap[] = [{ indent: 0, tree: root, pointer: [], keys: new Set() }];
+  const leaves: FastLeaf[] = [];
+  const replaced = new Map<number, string>();
+  // A key with no value waits here until the next line tells whether it opens a map or is null.
+  let pending: { map: OpenMap; key: string; pointer: string[] } | undefined;
+  let sopsLine = -1;
+  let keyCount = 0;
+
+  const closePending = () => {
+    if (pending) pending.map.tree.entries.push({ kind: 'pair', key: pending.key, value: { kind: 'null' } });
+    pending = undefined;
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const m = keyLinePattern.exec(line);
+    if (!m) return null;
+    const indent = m[1]!.length;
+    const key = m[2]!;
+    const rest = m[3]!;
+    if (indent === 0 && key === 'sops') {
+      // The metadata block must be the last top-level entry, with no inline value.
+      if (rest.trim() !== '' || stack[0]!.keys.has('sops')) return null;
+      // Blank lines after the block attach to the data in the CST: keep that case on the CST path.
+      if (/\n[ ]*\n[ \n]*$/.test(text)) return null;
+      for (let j = i + 1; j < lines.length; j++) {
+        const l = lines[j]!;
+        if (l.trim() !== '' && !l.startsWith(' ')) return null;
+      }
+      closePending();
+      sopsLine = i;
+      break;
+    }
+    let map: OpenMap;
+    if (pending && indent > pending.map.indent) {
+      map = { indent, tree: { kind: 'map', entries: [] }, pointer: pending.pointer, keys: new Set() };
+      pending.map.tree.entries.push({ kind: 'pair', key: pending.key, value: map.tree });
+      pending = undefined;
+      stack.push(map);
+    } else {
+      closePending();
+      while (stack.length > 1 && stack[stack.length - 1]!.indent > indent) stack.pop();
+      map = stack[stack.length - 1]!;
+      if (map.indent !== indent) return null;
+    }
+    if (map.keys.has(key)) return null;
+    map.keys.add(key);
+    if (resolveYamlV3Plain(key)?.type !== 'str') return null;
+    keyCount++;
+    const pointer = [...map.pointer, key];
+    if (rest.trim() === '') {
+      pending = { map, key, pointer };
+      continue;
+    }
+    if (rest[0] !== ' ') return null;
+    const value = rest.trim();
+    if (!valueStart.test(value) || value.includes(': ') || value.endsWith(':')) return null;
+    const resolved = resolveYamlV3Plain(value);
+    if (resolved === null) {
+      map.tree.entries.push({ kind: 'pair', key, value: { kind: 'null' } });
+      continue;
+    }
+    const leaf: FastLeaf = {
+      line: i,
+      column: line.length - rest.length + (rest.length - rest.trimStart().length),
+      length: value.length,
+    };
+    leaves.push(leaf);
+    const node: TreeNode = {
+      kind: 'scalar',
+      value: resolved,
+      pointer,
+      line: i + 1,
+      update(update: LeafUpdate) {
+        let source: string;
+        if (update.kind === 'encrypted') source = update.envelope;
+        else if (update.kind === 'plain') {
+          const style = plainStyle(update.value, false);
+          if (style.type === 'QUOTE_DOUBLE') source = yamlDoubleQuoted(style.text);
+          else if (style.type === 'PLAIN') source = style.text;
+          else throw new FastPathUnsupported();
+        } else throw new FastPathUnsupported();
+        const original = lines[leaf.line]!;
+        replaced.set(
+          leaf.line,
+          `${original.slice(0, leaf.column)}${source}${original.slice(leaf.column + leaf.length)}`,
+        );
+      },
+    };
+    map.tree.entries.push({ kind: 'pair', key, value: node });
+  }
+  closePending();
+  if (keyCount === 0) return null;
+
+  let metadataRaw: unknown;
+  if (sopsLine >= 0) {
+    try {
+      const meta = parseYaml(lines.slice(sopsLine).join('\n'), { uniqueKeys: true, logLevel: 'error' }) as {
+        sops?: unknown;
+      };
+      metadataRaw = meta?.sops ?? null;
+    } catch {
+      return null;
+    }
+  }
+  const dataLines = sopsLine >= 0 ? sopsLine : lines.length;
+
+  return {
+    format: 'yaml',
+    branches: [root],
+    metadataRaw,
+    render(metadata) {
+      let out = '';
+      for (let i = 0; i < dataLines; i++) {
+        out += replaced.get(i) ?? lines[i]!;
+        if (i < lines.length - 1) out += '\n';
+      }
+      // The same trailing-space rules as parseYamlFile's renderer.
+      if (!metadata) return out.replace(/\n[ \t\n]*$/, '\n');
+      out = out.replace(/\s*$/, (ws) => (ws.includes('\n') ? ws.replace(/[^\n]*$/, '') : '\n'));
+      return out + renderYamlMetadata(metadata, detectIndent(text));
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
+import { parseYamlFile } from '../../../src/sops/formats/yaml-format.js';
+import { type TreeNode, walkBranches } from '../../../src/sops/tree.js';
+import type { PlainValue } from '../../../src/sops/values.js';
+
+// The fast path must be indistinguishable from the CST parser on every text it accepts: same
+// tree (keys, typed values, pointers, lines), same metadata, same rendering after the same
+// updates. It may refuse any text (the CST parser then handles it).
+
+function shape(node: TreeNode): unknown {
+  switch (node.kind) {
+    case 'map':
+      return node.entries.map((e) => (e.kind === 'pair' ? [e.key, shape(e.value)] : ['#', e.text]));
+    case 'seq':
+      return node.entries.map((e) => shape(e as TreeNode));
+    case 'scalar':
+      return { value: node.value, pointer: node.pointer, line: node.line };
+    case 'null':
+      return null;
+  }
+}
+
+const replacements: PlainValue[] = [
+  { type: 'str', text: 'plain text' },
+  { type: 'str', text: 'needs: quoting' },
+  { type: 'str', text: '' },
+  { type: 'str', text: 'true' },
+  { type: 'str', text: ' lead' },
+  { type: 'int', text: '42' },
+  { type: 'float', text: '1' },
+  { type: 'float', text: '2.5' },
+  { type: 'bool', text: 'False' },
+  { type: 'time', text: '2024-01-02T03:04:05Z' },
+];
+
+function applyUpdates(
+  parsed: ReturnType<typeof parseYamlFile> | NonNullable<ReturnType<typeof parseSimpleYaml>>,
+) {
+  let i = 0;
+  walkBranches(parsed.branches, ({ leaf }) => {
+    const n = i++;
+    if (n % 3 === 0)
+      leaf.update({ kind: 'encrypted', envelope: `ENC[AES256_GCM,data:x${n}=,iv:aa==,tag:bb==,type:str]` });
+    else if (n % 3 === 1) leaf.update({ kind: 'plain', value: replacements[n % replacements.length]! });
+  });
+}
+
+const meta = {
+  lastmodified: '2024-01-01T00:00:00Z',
+  mac: 'ENC[x]',
+  version: '3.13.3',
+  age: [{ recipient: 'age1x', enc: 'a\nb\n' }],
+};
+
+function assertSame(text: string): boolean {
+  const fast = parseSimpleYaml(text);
+  if (!fast) return false;
+  const slow = parseYamlFile(text);
+  expect(fast.branches.map(shape)).toEqual(slow.branches.map(shape));
+  expect(fast.metadataRaw).toEqual(slow.metadataRaw);
+  applyUpdates(fast);
+  applyUpdates(slow);
+  expect(fast.render(null)).toBe(slow.render(null));
+  expect(fast.render(meta)).toBe(slow.render(meta));
+  return true;
+}
+
+const sopsBlock = `sops:
+    age:
+        - recipient: age1abc
+          enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWJj
+            -----END AGE ENCRYPTED FILE-----
+    lastmodified: "2026-01-01T00:00:00Z"
+    mac: ENC[AES256_GCM,data:abcd,iv:abcd,tag:abcd,type:str]
+    unencrypted_suffix: _unencrypted
+    version: 3.13.3
+`;
+
+const scalar = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'abc',
+      '1',
+      '-2',
+      '0x1F',
+      '1.50',
+      '.5',
+      'true',
+      'False',
+      'yes',
+      'null',
+      '~',
+      '2024-01-01',
+      'a b',
+      'a:b',
+      'ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]',
+      'x,y',
+      'é',
+      '-x',
+      '.inf',
+      '1_000',
+      'a"b',
+      "it's",
+      '+1',
+      '0o17',
+      '=x',
+      '$v',
+    ),
+  },
+  fc.string({
+    minLength: 1,
+    maxLength: 8,
+    unit: fc.constantFrom(
+      'a',
+      '1',
+      ' ',
+      ':',
+      '-',
+      '.',
+      '[',
+      ']',
+      '{',
+      ',',
+      '"',
+      "'",
+      '#',
+      '?',
+      '!',
+      '&',
+      '|',
+      '>',
+      '@',
+    ),
+  }),
+);
+const keyName = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .string({ minLength: 1, maxLength: 3, unit: fc.constantFrom('a', 'b', 'c', '_', '1') })
+      .map((k) => `k${k}`),
+  },
+  fc.constantFrom('a', 'b', 'key_1', 'a.b', 'a-b', 'true', '1', 'null', 'sops', 'y'),
+  fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom('k', '_', '-', '.', ' ', '1') }),
+);
+const lineKind = fc.record({
+  depth: fc.integer({ min: 0, max: 3 }),
+  key: keyName,
+  value: fc.option(scalar, { nil: undefined }),
+  blankAfter: fc.boolean(),
+  trailing: fc.constantFrom('', '', ' '),
+});
+interface Doc {
+  lines: Array<{ depth: number; key: string; value?: string; blankAfter: boolean; trailing: string }>;
+  indent: number;
+  withSops: boolean;
+  finalNewline: boolean;
+}
+const doc: fc.Arbitrary<Doc> = fc.record({
+  lines: fc.array(lineKind, { minLength: 1, maxLength: 12 }),
+  indent: fc.constantFrom(2, 4),
+  withSops: fc.boolean(),
+  finalNewline: fc.boolean(),
+});
+
+function render(d: Doc): string {
+  // Mostly well-formed nesting: a line goes at most one level below a key that has no value.
+  let previous = -1;
+  let opens = true;
+  const lines = d.lines.map((l) => {
+    const depth = Math.min(l.depth, opens ? previous + 1 : Math.max(previous, 0));
+    previous = depth;
+    opens = l.value === undefined;
+    return { ...l, depth };
+  });
+  const body = lines
+    .map(
+      (l) =>
+        `${' '.repeat(l.depth * d.indent)}${l.key}:${l.value === undefined ? '' : ` ${l.value}`}${l.trailing}${l.blankAfter ? '\n' : ''}`,
+    )
+    .join('\n');
+  const text = d.withSops ? `${body}\n${sopsBlock}` : body;
+  return d.finalNewline || d.withSops ? `${text}\n` : text;
+}
+
+describe('fast YAML path', () => {
+  it('accepts the shape of the benchmark files and agrees with the CST parser', () => {
+    const plain =
+      'group_0:\n  key_0: secret-value\n  key_1: 1\n  key_2: 0.25\n  key_3: true\nother: ~\nempty:\nlast: x\n';
+    expect(assertSame(plain)).toBe(true);
+    expect(assertSame(`a: ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]\n\n${sopsBlock}`)).toBe(true);
+  });
+
+  it('refuses comments, sequences, quotes, flow style, duplicate and non-string keys', () => {
+    for (const text of [
+      'a: 1 # c\n',
+      'a:\n  - x\n',
+      'a: "x"\n',
+      'a: {b: 1}\n',
+      'a: 1\na: 2\n',
+      '1: x\n',
+      'a: |\n  x\n',
+      '---\na: 1\n',
+      'a: 1\r\n',
+      'a:\n\tb: 1\n',
+      `${sopsBlock}a: 1\n`,
+    ]) {
+      expect(parseSimpleYaml(text), text).toBeNull();
+    }
+  });
+
+  it('agrees with the CST parser on every generated text it accepts', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(doc, (d) => {
+        const text = render(d);
+        let slowError = false;
+        try {
+          parseYamlFile(text);
+        } catch {
+          slowError = true;
+        }
+        if (slowError) {
+          // Bad input must go to the CST parser, which reports it.
+          expect(parseSimpleYaml(text)).toBeNull();
+          return;
+        }
+        if (assertSame(text)) accepted++;
+      }),
+      { numRuns: 1500 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+  });
+});
