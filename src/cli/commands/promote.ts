@@ -59,7 +59,7 @@ export async function runPromotion(
   pickSource: SourcePicker,
 ): Promise<number> {
   const metricsFile = stringOption(context, 'metrics-file');
-  if (!metricsFile) return promoteAndReport(context, environment, operation, pickSource, {});
+  if (!metricsFile) return promoteAndReport(context, environment, operation, pickSource);
   const started = performance.now();
   const seen: PromotionSeen = {};
   const finish = async (result: PromotionObservation['result'], stores: PromotionObservation['stores']) =>
@@ -91,7 +91,7 @@ async function promoteAndReport(
   environment: string,
   operation: 'promote' | 'rollback',
   pickSource: SourcePicker,
-  seen: PromotionSeen,
+  seen?: PromotionSeen,
 ): Promise<number> {
   const actor = stringOption(context, 'actor') ?? context.env.LLMCM_ACTOR;
   if (!actor)
@@ -103,7 +103,7 @@ async function promoteAndReport(
   const project = await loadProjectContext({ cwd: context.cwd, env: context.env, log });
   const { assertEnvironment } = await import('../../promote/promote.js');
   assertEnvironment(project.deps, environment);
-  seen.storeNames = project.deps.storeConfigs(environment).map((c) => c.name);
+  if (seen) seen.storeNames = project.deps.storeConfigs(environment).map((c) => c.name);
   const source = await pickSource(project);
   await wireGate(project, context.env, {
     identities: (await loadAgeIdentities(context.env)).identities,
@@ -129,7 +129,7 @@ async function promoteAndReport(
       apply: { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(concurrency ? { concurrency } : {}) },
       ...(hook ? { afterStoreApplied: hook } : {}),
     });
-    seen.outcome = out;
+    if (seen) seen.outcome = out;
     if (out.recovered) {
       context.stdout.write(
         `recovered: promotion ${out.recovered.promotionId} was interrupted (${out.recovered.reason}); recorded as ${out.recovered.record.slice(0, 12)}\n`,
