@@ -73,3 +73,12 @@ export function expandFileArguments(args: readonly string[]): string[] {
 export function resolveArg(cwd: string, path: string): string {
   return isAbsolute(path) ? path : join(cwd, path);
 }
+
+/** True when the path exists and is a directory. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
