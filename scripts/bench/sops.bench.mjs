@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Benchmark of the SOPS codec: decrypt and encrypt of (a) one 1,000-key YAML file and (b) a tree of
-// 200 small files, comparing the `sops` CLI, the `llmcm` CLI (one process per file) and the
-// in-process API (one process, batch). Prints one markdown section on stdout.
-// Reproduce: npm run -s build && node scripts/bench/run.mjs sops
+// Benchmark of the SOPS codec, every contender measured side by side in this one run:
+//  (a) decrypt / encrypt of one 1,000-key YAML file: `sops` CLI, `llmcm` CLI, in-process API;
+//  (b) decrypt / encrypt of a tree of 200 small files: `sops` one process per file, `llmcm` one
+//      process per file, `llmcm` tree mode (one process for the whole tree), in-process batch.
+// Prints one markdown section on stdout. Reproduce: npm run -s build && node scripts/bench/run.mjs sops
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ if (!existsSync(sopsBin))
   throw new Error('sops is not installed in .tools/bin (run scripts/setup-test-env.sh)');
 const sops = await import(join(root, 'dist', 'sops', 'index.js'));
 
-const reps = Number(process.env.BENCH_REPS ?? 5);
+const reps = Number(process.env.BENCH_REPS ?? 7);
+const treeReps = Number(process.env.BENCH_TREE_REPS ?? 3);
 const treeSize = Number(process.env.BENCH_TREE ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'llmcm-bench-sops-'));
 const { identity, recipient } = await sops.generateAgeIdentity();
@@ -31,7 +33,9 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+const ratio = (x) => (x < 10 ? `${x.toFixed(2)}×` : `${x.toFixed(0)}×`);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function timeProcess(bin, args) {
@@ -64,103 +68,104 @@ writeFileSync(bigPlain, `${big.join('\n')}\n`);
 const bigEnc = join(dir, 'big.enc.yaml');
 writeFileSync(bigEnc, timeProcess(sopsBin, ['encrypt', bigPlain]).out);
 
-// (b) a tree of small files (10 keys each) in 20 directories.
+// (b) a tree of small files (11 keys each) in 20 directories: plaintext and sops-encrypted twins.
+const plainRoot = join(dir, 'tree-plain');
+const encRoot = join(dir, 'tree-enc');
 const tree = [];
 for (let i = 0; i < treeSize; i++) {
-  const sub = join(dir, 'tree', `env${i % 20}`);
-  mkdirSync(sub, { recursive: true });
+  const rel = join(`env${i % 20}`, `svc${i}.yaml`);
   const lines = [
     'providers:',
     '  openai:',
     `    api_key: sk-${i}-abcdefghijklmnopqrstuvwxyz`,
     '    model: gpt-4o',
     `    max_tokens: ${1000 + i}`,
-  ];
-  lines.push(
     '  anthropic:',
     `    api_key: sk-ant-${i}`,
     '    temperature: 0.2',
     'budget:',
     `  monthly_usd: ${i * 3}`,
     '  alert: true',
-  );
-  const plain = join(sub, `svc${i}.yaml`);
+  ];
+  const plain = join(plainRoot, rel);
+  const enc = join(encRoot, rel);
+  mkdirSync(dirname(plain), { recursive: true });
+  mkdirSync(dirname(enc), { recursive: true });
   writeFileSync(plain, `${lines.join('\n')}\n`);
-  const enc = join(sub, `svc${i}.enc.yaml`);
   writeFileSync(enc, timeProcess(sopsBin, ['encrypt', plain]).out);
   tree.push({ plain, enc });
 }
 
-const rows = [];
-function row(workload, op, sopsTimes, llmcmTimes, inProcPerFile, inProcTotal, files) {
-  const sMed = median(sopsTimes);
-  const lMed = median(llmcmTimes);
-  const sopsTotal = files === 1 ? sMed : sopsTimes.reduce((a, b) => a + b, 0);
-  rows.push(
-    `| ${workload} | ${op} | ${ms(sMed)} | ${ms(lMed)} | ${ms(median(inProcPerFile))} | ${(lMed / sMed).toFixed(2)}× | ${ms(sopsTotal)} | ${ms(inProcTotal)} | ${(sopsTotal / inProcTotal).toFixed(1)}× |`,
+const singleRows = [];
+const treeRows = [];
+
+// (a) decrypt / encrypt of the 1,000-key file, the three contenders interleaved in each repetition.
+for (const op of ['decrypt', 'encrypt']) {
+  const input = op === 'decrypt' ? bigEnc : bigPlain;
+  const text = readFileSync(input, 'utf8');
+  const s = [];
+  const l = [];
+  const p = [];
+  for (let r = 0; r < reps; r++) {
+    s.push(timeProcess(sopsBin, [op, input]).t);
+    l.push(timeProcess(process.execPath, [cli, op, input]).t);
+    const t0 = now();
+    if (op === 'decrypt') await sops.decryptText(text, { file: input, identities: ids });
+    else await sops.encryptText(text, { file: input, keyGroups: [[recipient]] });
+    p.push(now() - t0);
+  }
+  const sm = median(s);
+  singleRows.push(
+    `| ${op} | ${ms(sm)} | ${ms(median(l))} | ${ms(median(p))} | ${ratio(median(l) / sm)} | ${ratio(sm / median(p))} |`,
   );
 }
 
-// (a) decrypt / encrypt of the 1,000-key file.
-{
-  const s = [];
-  const l = [];
-  const p = [];
-  const text = readFileSync(bigEnc, 'utf8');
-  for (let r = 0; r < reps; r++) {
-    s.push(timeProcess(sopsBin, ['decrypt', bigEnc]).t);
-    l.push(timeProcess(process.execPath, [cli, 'decrypt', bigEnc]).t);
-    const t0 = now();
-    await sops.decryptText(text, { file: bigEnc, identities: ids });
-    p.push(now() - t0);
-  }
-  row('1,000-key YAML', 'decrypt', s, l, p, median(p), 1);
-}
-{
-  const s = [];
-  const l = [];
-  const p = [];
-  const text = readFileSync(bigPlain, 'utf8');
-  for (let r = 0; r < reps; r++) {
-    s.push(timeProcess(sopsBin, ['encrypt', bigPlain]).t);
-    l.push(timeProcess(process.execPath, [cli, 'encrypt', bigPlain]).t);
-    const t0 = now();
-    await sops.encryptText(text, { file: bigPlain, keyGroups: [[recipient]] });
-    p.push(now() - t0);
-  }
-  row('1,000-key YAML', 'encrypt', s, l, p, median(p), 1);
-}
-
-// (b) the tree: one process per file for the CLIs, one batch for the API.
-// The in-process batch is repeated (BENCH_BATCH_REPS, default 3) and the median total is reported;
-// the first repetition includes the JIT warm-up. One process per file is timed once per file.
-const batchReps = Number(process.env.BENCH_BATCH_REPS ?? 3);
+// (b) the tree.
 async function batch(op) {
-  const totals = [];
-  const per = [];
-  for (let r = 0; r < batchReps; r++) {
-    const t0 = now();
-    const loaded = await sops.loadAgeIdentities(env);
-    for (const f of tree) {
-      const t1 = now();
-      if (op === 'decrypt') {
-        await sops.decryptText(readFileSync(f.enc, 'utf8'), { file: f.enc, identities: loaded });
-      } else {
-        const settings = sops.settingsFor(f.plain, { env: {} });
-        await sops.encryptText(readFileSync(f.plain, 'utf8'), { ...settings, file: f.plain });
-      }
-      per.push(now() - t1);
+  // One process, the library API: identities loaded once, then every file read, converted and
+  // kept in memory (the output is not written, as the CLI rows write to a pipe).
+  const t0 = now();
+  const loaded = await sops.loadAgeIdentities(env);
+  for (const f of tree) {
+    if (op === 'decrypt') {
+      await sops.decryptText(readFileSync(f.enc, 'utf8'), { file: f.enc, identities: loaded });
+    } else {
+      const settings = sops.settingsFor(f.plain, { env: {} });
+      await sops.encryptText(readFileSync(f.plain, 'utf8'), { ...settings, file: f.plain });
     }
-    totals.push(now() - t0);
   }
-  return { per, total: median(totals) };
+  return now() - t0;
 }
 for (const op of ['decrypt', 'encrypt']) {
   const arg = (f) => (op === 'decrypt' ? f.enc : f.plain);
   const s = tree.map((f) => timeProcess(sopsBin, [op, arg(f)]).t);
   const l = tree.map((f) => timeProcess(process.execPath, [cli, op, arg(f)]).t);
-  const b = await batch(op);
-  row(`tree of ${treeSize} files`, op, s, l, b.per, b.total, treeSize);
+  const treeTimes = [];
+  for (let r = 0; r < treeReps; r++) {
+    const out = join(dir, `tree-out-${r}`);
+    if (op === 'decrypt') {
+      treeTimes.push(timeProcess(process.execPath, [cli, 'decrypt', '--output-dir', out, encRoot]).t);
+    } else {
+      cpSync(plainRoot, out, { recursive: true });
+      treeTimes.push(timeProcess(process.execPath, [cli, 'encrypt', '-i', out]).t);
+    }
+    rmSync(out, { recursive: true, force: true });
+  }
+  const batchTimes = [];
+  for (let r = 0; r < treeReps; r++) batchTimes.push(await batch(op));
+  const sTotal = sum(s);
+  const rowsFor = [
+    [`\`sops ${op}\`, one process per file`, sTotal],
+    [`\`llmcm ${op}\`, one process per file`, sum(l)],
+    [
+      `\`llmcm ${op === 'decrypt' ? 'decrypt --output-dir D' : 'encrypt -i'} TREE\`, one process (tree mode)`,
+      median(treeTimes),
+    ],
+    [`in-process batch (library API, one process)`, median(batchTimes)],
+  ];
+  for (const [what, total] of rowsFor) {
+    treeRows.push(`| ${op} | ${what} | ${ms(total)} | ${ms(total / treeSize)} | ${ratio(sTotal / total)} |`);
+  }
 }
 
 let sopsVersion = 'sops';
@@ -173,14 +178,28 @@ rmSync(dir, { recursive: true, force: true });
 
 console.log(`### sops codec: llmcm vs ${sopsVersion}
 
-Times in milliseconds (wall clock). CLI columns are the median of one process per file (${reps} runs for the
-single file); "in-process" is the median per file inside one Node process using the library API, and
-"in-process total" the median of ${batchReps} whole-batch runs (the first one includes the JIT warm-up).
-"llmcm ÷ sops" compares one CLI process per file (target ≤ 1). "batch speed-up" is the total of one \`sops\`
-process per file divided by the in-process batch total (target ≥ 10).
+Wall-clock milliseconds, every contender measured in this run, interleaved. Targets (issue 2): the \`llmcm\`
+CLI per file no slower than \`sops\` (ratio ≤ 1 in the "llmcm CLI ÷ sops" column); the in-process batch
+at least 10× faster than one \`sops\` process per file ("speed-up" ≥ 10).
 
-| workload | op | sops CLI | llmcm CLI | in-process | llmcm ÷ sops | sops total | in-process total | batch speed-up |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${rows.join('\n')}
+**(a) One 1,000-key YAML file** (100 maps × 10 keys; str/int/float/bool). Median of ${reps} runs each.
+"sops CLI" and "llmcm CLI" are one process each (\`sops decrypt FILE\` / \`node dist/cli/main.js decrypt FILE\`,
+output to a pipe; the CLI time includes Node's own start-up). "in-process" is one \`decryptText\`/\`encryptText\`
+call in an already running (warm) Node process.
 
-Reproduce: \`npm run -s build && node scripts/bench/run.mjs sops\` (env: BENCH_REPS, BENCH_TREE).`);
+| op | sops CLI | llmcm CLI | in-process | llmcm CLI ÷ sops | in-process speed-up vs sops |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${singleRows.join('\n')}
+
+**(b) A tree of ${treeSize} small YAML files** (11 keys each, 20 directories). "total" is the time for the whole
+tree; "per file" is total ÷ ${treeSize}. One process per file: each file timed once, summed. Tree mode: the built
+CLI once for the whole directory (decrypt writes every plaintext under an output directory, encrypt rewrites
+a fresh copy of the plaintext tree in place; both fsync every file), median of ${treeReps} runs. In-process batch: identities
+loaded once, then every file read and converted with the library API, results kept in memory; median of
+${treeReps} runs (the first includes the JIT warm-up). "speed-up" is the sops total divided by the row's total.
+
+| op | how | total | per file | speed-up vs sops |
+| --- | --- | ---: | ---: | ---: |
+${treeRows.join('\n')}
+
+Reproduce: \`npm run -s build && node scripts/bench/run.mjs sops\` (env: BENCH_REPS, BENCH_TREE, BENCH_TREE_REPS).`);
