@@ -228,6 +228,7 @@ const toFloat32 = Math.fround;
 export class Detector {
   readonly config: ScanConfig;
   private readonly prefilter: KeywordPrefilter;
+  private readonly ruleKeywords: Int32Array[];
   private readonly rules: Rule[];
   private readonly skipPaths: Set<string>;
   private readonly budgetMs: number;
@@ -243,6 +244,12 @@ export class Detector {
     this.config = config;
     this.rules = config.orderedRuleIds.map((id) => config.rules.get(id)!).filter(Boolean);
     this.prefilter = new KeywordPrefilter(this.rules.flatMap((r) => r.keywords));
+    // Each rule's keywords as prefilter indexes (a keyword the prefilter does not hold, such as one
+    // with capitals, can never be found, as before).
+    const index = new Map(this.prefilter.keywords.map((k, i) => [k, i]));
+    this.ruleKeywords = this.rules.map((r) =>
+      Int32Array.from(r.keywords.filter((k) => index.has(k)).map((k) => index.get(k)!)),
+    );
     this.skipPaths = new Set(options.skipPaths ?? []);
     this.budgetMs = options.ruleBudgetMs ?? 2000;
   }
@@ -259,12 +266,14 @@ export class Detector {
     let segments: EncodedSegment[] = [];
     // gitleaks' ScanLoop: scan, decode what looks encoded, scan the decoded text again.
     for (let depth = 0; ; ) {
-      const found = this.prefilter.findKeywords(currentRaw.toLowerCase());
+      const found = this.prefilter.keywordFlags(currentRaw.toLowerCase());
       this.asciiPass = isAsciiText(currentRaw);
-      for (const rule of this.rules) {
-        if (rule.keywords.length === 0 || rule.keywords.some((k) => found.has(k))) {
-          findings.push(...this.detectRule(fragment, currentRaw, segments, rule, cache, false));
-        }
+      for (let r = 0; r < this.rules.length; r++) {
+        const rule = this.rules[r]!;
+        const keywords = this.ruleKeywords[r]!;
+        let run = rule.keywords.length === 0;
+        for (let k = 0; !run && k < keywords.length; k++) run = found[keywords[k]!] === 1;
+        if (run) findings.push(...this.detectRule(fragment, currentRaw, segments, rule, cache, false));
       }
       depth++;
       if (depth > maxDepth) break;

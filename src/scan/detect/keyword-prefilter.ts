@@ -75,6 +75,14 @@ export class KeywordPrefilter {
 
   /** The set of keywords present in `lowered` (already lower-cased text). */
   findKeywords(lowered: string): Set<string> {
+    const found = this.keywordFlags(lowered);
+    const result = new Set<string>();
+    for (let k = 0; k < found.length; k++) if (found[k] === 1) result.add(this.keywords[k]!);
+    return result;
+  }
+
+  /** Per keyword (indexes of `keywords`), 1 when it occurs in `lowered`: no strings built. */
+  keywordFlags(lowered: string): Uint8Array {
     const found = new Uint8Array(this.keywords.length);
     let count = 0;
     let state = 0;
@@ -110,8 +118,6 @@ export class KeywordPrefilter {
         if (count === this.keywords.length) break;
       }
     }
-    const result = new Set<string>();
-    for (let k = 0; k < found.length; k++) if (found[k] === 1) result.add(this.keywords[k]!);
-    return result;
+    return found;
   }
 }

@@ -233,7 +233,20 @@ function inRanges(ranges: Range[], cp: number): boolean {
   return false;
 }
 
+/** Folded classes by their ranges: gitleaks' rules repeat the same few classes under (?i) hundreds of times. */
+const foldedClasses = new Map<string, Range[]>();
+
 function foldRanges(rangesIn: Range[]): Range[] {
+  const key = rangesIn.map((r) => `${r[0]}-${r[1]}`).join(',');
+  let folded = foldedClasses.get(key);
+  if (!folded) {
+    folded = computeFoldRanges(rangesIn);
+    foldedClasses.set(key, folded);
+  }
+  return folded.map((r) => [r[0], r[1]] as Range);
+}
+
+function computeFoldRanges(rangesIn: Range[]): Range[] {
   const ranges = normalizeRanges(rangesIn);
   const out: Range[] = [...ranges];
   let size = 0;

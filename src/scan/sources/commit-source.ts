@@ -19,7 +19,6 @@ import {
   resolveCommit,
   walkCommits,
 } from './git-source.js';
-import { splitLines } from './line-diff.js';
 import { asFragment, STRUCTURED, sopsFindings } from './sops-checks.js';
 
 /** Bounds for history scans of big repositories (memoization is an optimisation, never required). */
@@ -120,14 +119,14 @@ class BlobScanner {
   ): Promise<RawFinding[]> {
     if (added.length === 0) return [];
     if (newFile) return attribute((await this.scan(oid, path)).findings, added, undefined);
-    const lines = splitLines(text);
+    const lines = new LineCursor(text);
     const out: RawFinding[] = [];
     let i = 0;
     while (i < added.length) {
       let j = i;
       while (j + 1 < added.length && added[j + 1] === added[j]! + 1) j++;
       const first = added[i]!;
-      const raw = lines.slice(first - 1, added[j]!).join('');
+      const raw = lines.slice(first, added[j]!);
       const key = this.pathDependent ? `${path}\0${raw}` : raw;
       let found = this.hunkMemo.get(key);
       if (!found) {
@@ -151,6 +150,29 @@ class BlobScanner {
     const addedSet = new Set(added);
     for (const f of this.sops(oid, path, text)) if (addedSet.has(f.startLine)) kept.push({ ...f });
     return kept;
+  }
+}
+
+/** Reads runs of lines (ascending) out of a text without splitting all of it. */
+class LineCursor {
+  private line = 1;
+  private offset = 0;
+
+  constructor(private readonly text: string) {}
+
+  private seek(line: number): number {
+    while (this.line < line) {
+      const nl = this.text.indexOf('\n', this.offset);
+      this.offset = nl === -1 ? this.text.length : nl + 1;
+      this.line++;
+    }
+    return this.offset;
+  }
+
+  /** Lines `from`..`to` (1-based, inclusive) with their newlines, as splitLines would join them. */
+  slice(from: number, to: number): string {
+    const start = this.seek(from);
+    return this.text.slice(start, this.seek(to + 1));
   }
 }
 

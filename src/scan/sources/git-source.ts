@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
 import { isBinaryContent } from './chunk.js';
-import { addedLineNumbers, splitLines } from './line-diff.js';
-import { type GitObject, GitObjectStore, parseCommit, parseTree } from './object-store.js';
+import { addedLinesOfTexts, splitLines } from './line-diff.js';
+import { type GitObject, GitObjectStore, parseCommit, parseTree, readCommitHeader } from './object-store.js';
 
 /** isomorphic-git's object cache, shared by every read of one scan (pack indexes stay parsed). */
 export type GitCache = Record<string, unknown>;
@@ -29,6 +29,57 @@ export interface CommitInfo {
 }
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/**
+ * A commit whose tree and parents are read from the raw header bytes at once (the walk needs
+ * only those) while author, date and message are decoded on first use: a history scan touches
+ * every commit but reports on few.
+ */
+class LazyCommit implements CommitInfo {
+  readonly tree: string;
+  readonly parents: string[];
+  private meta: { author: string; email: string; date: string; message: string } | undefined;
+  private data: Buffer | undefined;
+
+  constructor(
+    readonly sha: string,
+    data: Buffer,
+    shallow: boolean,
+  ) {
+    const head = readCommitHeader(data);
+    this.tree = head.tree;
+    // Like git, a shallow boundary commit is treated as a root (its whole content is new).
+    this.parents = shallow ? [] : head.parents;
+    this.data = data;
+  }
+
+  private details(): { author: string; email: string; date: string; message: string } {
+    if (!this.meta) {
+      const c = parseCommit(this.data!);
+      this.meta = {
+        author: c.authorName,
+        email: c.authorEmail,
+        date: new Date(c.authorTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        message: c.message.replace(/\n+$/, ''),
+      };
+      this.data = undefined;
+    }
+    return this.meta;
+  }
+
+  get author(): string {
+    return this.details().author;
+  }
+  get email(): string {
+    return this.details().email;
+  }
+  get date(): string {
+    return this.details().date;
+  }
+  get message(): string {
+    return this.details().message;
+  }
+}
 
 /** Where a work tree keeps its objects: `.git/`, the target of a `.git` file, or the folder itself (bare). */
 function findGitdir(dir: string): string {
@@ -103,17 +154,7 @@ export class GitReader {
     if (known) return known;
     const obj = await this.object(oid);
     if (obj.type !== 'commit') throw gitError(`${oid} is a ${obj.type}, not a commit`, 'give a commit');
-    const c = parseCommit(obj.data);
-    const info: CommitInfo = {
-      sha: oid,
-      author: c.authorName,
-      email: c.authorEmail,
-      date: new Date(c.authorTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      message: c.message.replace(/\n+$/, ''),
-      // Like git, a shallow boundary commit is treated as a root (its whole content is new).
-      parents: this.shallow.has(oid) ? [] : c.parents,
-      tree: c.tree,
-    };
+    const info = new LazyCommit(oid, obj.data, this.shallow.has(oid));
     this.commits.set(oid, info);
     return info;
   }
@@ -202,6 +243,19 @@ async function peelToCommit(reader: GitReader, oidIn: string, label: string): Pr
 /** Tips of every ref (branches, tags, remotes, stash) plus HEAD, like `git log --all`. */
 export async function listAllTips(reader: GitReader): Promise<string[]> {
   const dir = reader.dir;
+  // Plain repositories: read the refs directly (loading isomorphic-git costs more than a small scan).
+  const direct = readRefsDirectly(findGitdir(dir));
+  if (direct) {
+    const tips = new Set<string>();
+    for (const oid of direct) {
+      try {
+        tips.add(await peelToCommit(reader, oid, oid));
+      } catch {
+        // A ref to a tree or blob: nothing to walk.
+      }
+    }
+    return [...tips];
+  }
   const git = await isomorphicGit();
   const tips = new Set<string>();
   let names: string[] = [];
@@ -219,6 +273,62 @@ export async function listAllTips(reader: GitReader): Promise<string[]> {
     }
   }
   return [...tips];
+}
+
+const HEX40 = /^[0-9a-f]{40}$/;
+
+/**
+ * The object ids of HEAD and every ref under refs/ (loose files override packed-refs), or
+ * undefined when the layout is one this reader leaves to isomorphic-git (linked worktrees,
+ * reftable, anything it cannot parse).
+ */
+export function readRefsDirectly(gitdir: string): string[] | undefined {
+  if (fs.existsSync(join(gitdir, 'commondir')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
+  const refs = new Map<string, string>();
+  try {
+    const packed = fs.readFileSync(join(gitdir, 'packed-refs'), 'utf8');
+    for (const line of packed.split('\n')) {
+      if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
+      const space = line.indexOf(' ');
+      const oid = line.slice(0, space);
+      if (space !== 40 || !HEX40.test(oid)) return undefined;
+      refs.set(line.slice(space + 1), oid);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  const loose = new Map<string, string>();
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(join(gitdir, rel), { withFileTypes: true })) {
+      const name = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(name);
+      else if (entry.isFile() && !entry.name.endsWith('.lock')) {
+        loose.set(name, fs.readFileSync(join(gitdir, name), 'utf8').trim());
+      }
+    }
+  };
+  try {
+    walk('refs');
+    loose.set('HEAD', fs.readFileSync(join(gitdir, 'HEAD'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  for (const [name, value] of loose) refs.set(name, value);
+  // Symbolic refs ("ref: refs/heads/main") resolve through the same table; unborn ones drop out.
+  const resolveName = (name: string, depth: number): string | null | undefined => {
+    const value = refs.get(name);
+    if (value === undefined) return null;
+    if (HEX40.test(value)) return value;
+    if (value.startsWith('ref: ') && depth < 5) return resolveName(value.slice(5).trim(), depth + 1);
+    return undefined;
+  };
+  const out = new Set<string>();
+  for (const name of refs.keys()) {
+    const oid = resolveName(name, 0);
+    if (oid === undefined) return undefined;
+    if (oid !== null) out.add(oid);
+  }
+  return [...out];
 }
 
 /** Every commit reachable from `tips` but not from `exclude`, each once (order: discovery). */
@@ -290,6 +400,21 @@ function compareBytes(a: Buffer, aStart: number, b: Buffer, bStart: number, leng
   return 0;
 }
 
+/** Length of the common prefix of `a[i..]` and `b[j..]`, by bisection with native comparisons. */
+function commonPrefixLength(a: Buffer, i: number, b: Buffer, j: number): number {
+  let lo = 0;
+  let hi = Math.min(a.length - i, b.length - j);
+  if (a.compare(b, j, j + hi, i, i + hi) === 0) return hi;
+  hi--;
+  // Invariant: the first `lo` bytes agree and the first difference is at most at `hi`.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, j + lo, j + mid, i + lo, i + mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** git's tree order (base_name_compare): names compare bytewise, a tree as if it ended with '/'. */
 function compareEntries(a: Buffer, x: RawEntry, b: Buffer, y: RawEntry): number {
   const lenA = x.nameEnd - x.nameStart;
@@ -323,6 +448,17 @@ export async function diffTrees(
   const hex = (buf: Buffer, e: RawEntry): string => buf.toString('hex', e.oidStart, e.oidStart + 20);
   const name = (buf: Buffer, e: RawEntry): string => buf.toString('utf8', e.nameStart, e.nameEnd);
   while (i < a.length || j < b.length) {
+    // Unchanged entries in bulk: one native comparison finds how far both trees agree, and whole
+    // entries inside that stretch are skipped without decoding (most of a tree is unchanged).
+    const same = commonPrefixLength(a, i, b, j);
+    if (i + same === a.length && j + same === b.length) break;
+    const stop = i + same;
+    for (;;) {
+      const end = a.indexOf(0, i) + 21;
+      if (end <= 20 || end > stop) break;
+      j += end - i;
+      i = end;
+    }
     const x = i < a.length ? readEntry(a, i) : undefined;
     const y = j < b.length ? readEntry(b, j) : undefined;
     const order = !x ? 1 : !y ? -1 : compareEntries(a, x, b, y);
@@ -439,5 +575,5 @@ export function blobText(bytes: Uint8Array): string | undefined {
 
 /** Added line numbers of `newText` relative to `oldText` (all lines when there is no old side). */
 export function addedLines(oldText: string | undefined, newText: string): number[] {
-  return addedLineNumbers(oldText === undefined ? [] : splitLines(oldText), splitLines(newText));
+  return addedLinesOfTexts(oldText, newText);
 }

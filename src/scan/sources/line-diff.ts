@@ -13,6 +13,64 @@ export function splitLines(text: string): string[] {
   }
 }
 
+/** Number of lines in `text` as splitLines counts them. */
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  let at = text.indexOf('\n', from);
+  while (at !== -1 && at < to) {
+    n++;
+    at = text.indexOf('\n', at + 1);
+  }
+  // A last line without its newline still counts.
+  return to > from && text.charCodeAt(to - 1) !== 10 ? n + 1 : n;
+}
+
+/** Characters compared at once when looking for the common prefix and suffix. */
+const BLOCK = 128;
+
+/**
+ * Exactly `addedLineNumbers(splitLines(oldText), splitLines(newText))`, but the common prefix and
+ * suffix are found on characters, so only the changed middle is split into lines: a one-line edit
+ * of a large file costs two string scans instead of two arrays of line strings.
+ */
+export function addedLinesOfTexts(oldText: string | undefined, newText: string): number[] {
+  if (oldText === undefined || oldText.length === 0) {
+    const n = countLines(newText, 0, newText.length);
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
+  const a = oldText;
+  const b = newText;
+  const min = Math.min(a.length, b.length);
+  // Whole blocks first (native string comparison), then characters.
+  let p = 0;
+  while (p + BLOCK <= min && a.slice(p, p + BLOCK) === b.slice(p, p + BLOCK)) p += BLOCK;
+  while (p < min && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  if (p === a.length && p === b.length) return [];
+  // Whole common lines end at the last newline inside the common prefix.
+  const cut = p === 0 ? 0 : a.lastIndexOf('\n', p - 1) + 1;
+  const prefixLines = cut === 0 ? 0 : countLines(a, 0, cut);
+  let s = 0;
+  const limit = Math.min(a.length, b.length) - cut;
+  while (
+    s + BLOCK <= limit &&
+    a.slice(a.length - s - BLOCK, a.length - s) === b.slice(b.length - s - BLOCK, b.length - s)
+  )
+    s += BLOCK;
+  while (s < limit && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  // The common suffix starts on a line boundary only where both texts start a line there.
+  const startsLine = (t: string, at: number): boolean => at === cut || t.charCodeAt(at - 1) === 10;
+  let r = 0;
+  if (!(startsLine(a, a.length - s) && startsLine(b, b.length - s))) {
+    const nl = b.indexOf('\n', b.length - s);
+    r = nl === -1 ? s : nl + 1 - (b.length - s);
+  }
+  const aEnd = a.length - s + r;
+  const bEnd = b.length - s + r;
+  const added = addedLineNumbers(splitLines(a.slice(cut, aEnd)), splitLines(b.slice(cut, bEnd)));
+  for (let i = 0; i < added.length; i++) added[i] = added[i]! + prefixLines;
+  return added;
+}
+
 /** Above this edit distance the exact diff is not worth its cost; a multiset comparison is used. */
 const MAX_EDIT_DISTANCE = 1000;
 

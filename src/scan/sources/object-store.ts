@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { inflateKnownSize } from './inflate.js';
 
 /** A git object's type and raw content. */
 export interface GitObject {
@@ -14,8 +15,6 @@ interface Pack {
   pack: Buffer;
   idx: Buffer;
   count: number;
-  /** oid (hex) → offset, built on first lookup: one hash lookup instead of a binary search. */
-  byOid?: Map<string, number>;
   /** Entry offsets sorted ascending, to know where each compressed entry ends. */
   sortedOffsets: Float64Array;
 }
@@ -29,7 +28,7 @@ interface Pack {
  */
 export class GitObjectStore {
   private readonly packs: Pack[] = [];
-  private readonly cache = new Map<string, GitObject>();
+  private readonly cache = new Map<number, GitObject>();
   private cacheBytes = 0;
   private static readonly CACHE_LIMIT = 96 * 1024 * 1024;
 
@@ -60,20 +59,29 @@ export class GitObjectStore {
     return idx.readUInt32BE(big) * 2 ** 32 + idx.readUInt32BE(big + 4);
   }
 
+  /** Binary search of the idx's sorted id table, narrowed by the fan-out table (no per-pack map to build). */
   private findInPack(p: Pack, oid: string): number {
-    if (!p.byOid) {
-      const map = new Map<string, number>();
-      const shaTable = 8 + 256 * 4;
-      for (let i = 0; i < p.count; i++) {
-        map.set(
-          p.idx.toString('hex', shaTable + i * 20, shaTable + i * 20 + 20),
-          this.offsetAt(p.idx, p.count, i),
-        );
-      }
-      p.byOid = map;
+    const want = this.want;
+    if (want.write(oid, 0, 'hex') !== 20) return -1;
+    const idx = p.idx;
+    const first = want[0]!;
+    let lo = first === 0 ? 0 : idx.readUInt32BE(8 + (first - 1) * 4);
+    let hi = idx.readUInt32BE(8 + first * 4) - 1;
+    const shaTable = 8 + 256 * 4;
+    const head = want.readUInt32BE(0);
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = shaTable + mid * 20;
+      let c = idx.readUInt32BE(at) - head;
+      if (c === 0) c = idx.compare(want, 4, 20, at + 4, at + 20);
+      if (c === 0) return this.offsetAt(idx, p.count, mid);
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
     }
-    return p.byOid.get(oid) ?? -1;
+    return -1;
   }
+
+  private readonly want = Buffer.alloc(20);
 
   private entryEnd(p: Pack, offset: number): number {
     const a = p.sortedOffsets;
@@ -87,7 +95,7 @@ export class GitObjectStore {
     return lo < a.length ? a[lo]! : p.pack.length - 20;
   }
 
-  private remember(key: string, obj: GitObject): GitObject {
+  private remember(key: number, obj: GitObject): GitObject {
     if (obj.data.length > 8 * 1024 * 1024) return obj;
     this.cache.set(key, obj);
     this.cacheBytes += obj.data.length;
@@ -102,7 +110,8 @@ export class GitObjectStore {
   }
 
   private readPacked(p: Pack, packIndex: number, offset: number): GitObject {
-    const key = `${packIndex}@${offset}`;
+    // A number, not a string: this lookup runs for every object and every delta base.
+    const key = packIndex * 2 ** 40 + offset;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const buf = p.pack;
@@ -116,8 +125,6 @@ export class GitObjectStore {
       size += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     }
-    // The inflated size is known: an exact output buffer instead of zlib's 16 kB default chunks.
-    const inflateOptions = { chunkSize: Math.max(64, size) };
     const end = this.entryEnd(p, offset);
     const type = TYPES[typeNum];
     if (type === 'ofs-delta') {
@@ -128,20 +135,20 @@ export class GitObjectStore {
         rel = (rel + 1) * 128 + (byte & 0x7f);
       }
       const base = this.readPacked(p, packIndex, offset - rel);
-      const delta = inflateSync(buf.subarray(pos, end), inflateOptions);
+      const delta = inflateEntry(buf, pos, end, size);
       return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type === 'ref-delta') {
       const baseOid = buf.subarray(pos, pos + 20).toString('hex');
       const base = this.read(baseOid);
       if (!base) throw new Error(`missing delta base ${baseOid}`);
-      const delta = inflateSync(buf.subarray(pos + 20, end), inflateOptions);
+      const delta = inflateEntry(buf, pos + 20, end, size);
       return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
       throw new Error(`unknown pack entry type ${typeNum}`);
     }
-    const data = inflateSync(buf.subarray(pos, end), inflateOptions);
+    const data = inflateEntry(buf, pos, end, size);
     // Base objects of delta chains are read again and again: keep them.
     return this.remember(key, { type, data });
   }
@@ -164,6 +171,22 @@ export class GitObjectStore {
     const type = raw.subarray(0, raw.indexOf(0x20)).toString() as GitObject['type'];
     return { type, data: raw.subarray(nul + 1) };
   }
+}
+
+/**
+ * Below this compressed size the JavaScript inflater wins: native zlib spends more setting up a
+ * stream per call than inflating (most tree and commit entries of a history are this small).
+ */
+const SMALL_ENTRY_BYTES = 128;
+
+/** Inflates one pack entry whose inflated size the entry header gives. */
+function inflateEntry(buf: Buffer, start: number, end: number, size: number): Buffer {
+  if (end - start <= SMALL_ENTRY_BYTES) {
+    const small = inflateKnownSize(buf, start, end, size);
+    if (small) return small;
+  }
+  // The inflated size is known: an exact output buffer instead of zlib's 16 kB default chunks.
+  return inflateSync(buf.subarray(start, end), { chunkSize: Math.max(64, size) });
 }
 
 function readVarint(delta: Buffer, start: number): [number, number] {
@@ -199,10 +222,15 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
       if (op & 0x20) len |= delta[pos++]! << 8;
       if (op & 0x40) len |= delta[pos++]! << 16;
       if (len === 0) len = 0x10000;
-      base.copy(out, o, off, off + len);
+      if (off + len > base.length || o + len > size) throw new Error('delta copies out of range');
+      // Short runs in a loop: a native copy call costs more than a few dozen bytes.
+      if (len < 64) for (let k = 0; k < len; k++) out[o + k] = base[off + k]!;
+      else base.copy(out, o, off, off + len);
       o += len;
     } else if (op > 0) {
-      delta.copy(out, o, pos, pos + op);
+      if (pos + op > delta.length || o + op > size) throw new Error('delta inserts out of range');
+      if (op < 64) for (let k = 0; k < op; k++) out[o + k] = delta[pos + k]!;
+      else delta.copy(out, o, pos, pos + op);
       o += op;
       pos += op;
     } else {
@@ -230,6 +258,25 @@ export function parseTree(
     out.push({ mode, path, oid, type });
   }
   return out;
+}
+
+/** A commit's tree and parents, read straight from the header bytes (`tree <hex>`, `parent <hex>` lines). */
+export function readCommitHeader(data: Buffer): { tree: string; parents: string[] } {
+  let tree = '';
+  const parents: string[] = [];
+  let pos = 0;
+  while (pos < data.length && data[pos] !== 0x0a) {
+    const eol = data.indexOf(0x0a, pos);
+    const end = eol < 0 ? data.length : eol;
+    // "tree " and "parent " lines come first; anything else ends the part we need.
+    if (data[pos] === 0x74 && data.toString('latin1', pos, pos + 5) === 'tree ')
+      tree = data.toString('latin1', pos + 5, end);
+    else if (data[pos] === 0x70 && data.toString('latin1', pos, pos + 7) === 'parent ')
+      parents.push(data.toString('latin1', pos + 7, end));
+    else if (tree !== '') break;
+    pos = end + 1;
+  }
+  return { tree, parents };
 }
 
 /** Parses a commit object's header fields used by the scan. */

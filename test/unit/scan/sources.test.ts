@@ -6,7 +6,7 @@ import {
   isBinaryContent,
   MAX_PEEK_BYTES,
 } from '../../../src/scan/sources/chunk.js';
-import { addedLineNumbers, splitLines } from '../../../src/scan/sources/line-diff.js';
+import { addedLineNumbers, addedLinesOfTexts, splitLines } from '../../../src/scan/sources/line-diff.js';
 
 describe('chunkContent (gitleaks dir-mode chunks)', () => {
   it('keeps a small file in one fragment starting at line 1', () => {
@@ -63,5 +63,57 @@ describe('addedLineNumbers (Myers)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('the text-level diff (character prefix/suffix) equals the line-level one (property)', () => {
+    // Short lines over a tiny alphabet, with and without a final newline, so prefixes and suffixes
+    // end mid-line, at line starts and at the text edges.
+    const line = fc.constantFrom('a\n', 'b\n', 'ab\n', 'ba\n', '\n', 'a', 'b', 'x\r\n');
+    const text = fc.array(line, { maxLength: 12 }).map((ls) => ls.join(''));
+    fc.assert(
+      fc.property(fc.option(text, { nil: undefined }), text, (oldText, newText) => {
+        const expected = addedLineNumbers(
+          oldText === undefined ? [] : splitLines(oldText),
+          splitLines(newText),
+        );
+        expect(addedLinesOfTexts(oldText, newText)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    // Long texts sharing most lines, so the block comparison (128 characters) is exercised.
+    const long = fc.constantFrom(
+      'a\n',
+      `${'x'.repeat(60)}\n`,
+      `${'y'.repeat(130)}\n`,
+      'z',
+      '\n',
+      `${'x'.repeat(61)}`,
+    );
+    const edits = fc.array(fc.tuple(fc.nat(), fc.constantFrom('insert', 'replace', 'delete'), long), {
+      maxLength: 4,
+    });
+    const apply = (base: string[], es: [number, string, string][]): string => {
+      const out = [...base];
+      for (const [at, kind, line] of es) {
+        const i = out.length === 0 ? 0 : at % out.length;
+        if (kind === 'insert') out.splice(i, 0, line);
+        else if (kind === 'replace') out[i] = line;
+        else out.splice(i, 1);
+      }
+      return out.join('');
+    };
+    fc.assert(
+      fc.property(fc.array(long, { maxLength: 60 }), edits, edits, (base, oldEdits, newEdits) => {
+        const oldText = apply(base, oldEdits);
+        const newText = apply(base, newEdits);
+        expect(addedLinesOfTexts(oldText, newText)).toEqual(
+          addedLineNumbers(splitLines(oldText), splitLines(newText)),
+        );
+      }),
+      { numRuns: 1500 },
+    );
+    expect(addedLinesOfTexts('p\nx', 'p\ny\nx')).toEqual([2]);
+    expect(addedLinesOfTexts('a\nb', 'a\nb\n')).toEqual([2]);
+    expect(addedLinesOfTexts('a\nb\n', '')).toEqual([]);
   });
 });
