@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { extname } from 'node:path';
 import { LlmcmError } from '../core/errors.js';
 import {
@@ -176,6 +176,8 @@ export function decryptBranches(
 ): DecryptWalkResult {
   const hash = createHash('sha512');
   if (meta.macOnlyEncrypted) hash.update(macOnlyEncryptedInit);
+  // One KeyObject for every value: createDecipheriv then skips re-importing the raw key each time.
+  const keyObject = createSecretKey(key);
   // Pointers cost a string per value; only decryptYaml's callers use them.
   const wantPointers = options.pointers !== false;
   const encryptedPointers = parsed.branches.map(() => new Set<string>());
@@ -194,7 +196,7 @@ export function decryptBranches(
         };
         for (const aad of tryAll()) {
           try {
-            const opened = openValue(key, leaf.text, aad);
+            const opened = openValue(keyObject, leaf.text, aad);
             leaf.update({ kind: 'comment', text: opened.text });
             stash?.set(stashKey(aad, 'comment', opened.text), opened.iv);
             return;
@@ -218,7 +220,7 @@ export function decryptBranches(
         const aad = aadOf(path);
         let opened: ReturnType<typeof openValue>;
         try {
-          opened = openValue(key, leaf.value.text, aad);
+          opened = openValue(keyObject, leaf.value.text, aad);
         } catch (error) {
           const reason =
             error instanceof EnvelopeError && error.reason === 'malformed'
@@ -282,6 +284,7 @@ export function encryptBranches(
 ): string {
   const hash = createHash('sha512');
   if (macOnlyEncrypted) hash.update(macOnlyEncryptedInit);
+  const keyObject = createSecretKey(key);
   walkBranches(parsed.branches, ({ leaf, path, commentsStack }) => {
     const isComment = leaf.kind === 'comment';
     const encrypted = shouldBeEncrypted(selection, path, commentsStack, isComment);
@@ -289,7 +292,7 @@ export function encryptBranches(
     if (leaf.kind === 'comment') {
       if (!encrypted || leaf.text === '') return;
       const iv = stash?.get(stashKey(aad, 'comment', leaf.text));
-      leaf.update({ kind: 'encrypted', envelope: sealValue(key, leaf.text, 'comment', aad, iv) });
+      leaf.update({ kind: 'encrypted', envelope: sealValue(keyObject, leaf.text, 'comment', aad, iv) });
       return;
     }
     const bytes = macBytesOf(leaf.value);
@@ -298,7 +301,7 @@ export function encryptBranches(
     if (leaf.value.type === 'str' && leaf.value.text === '') return;
     const type = leaf.value.type === 'bytes' ? 'str' : leaf.value.type;
     const iv = stash?.get(stashKey(aad, leaf.value.type, bytes));
-    leaf.update({ kind: 'encrypted', envelope: sealValue(key, bytes, type, aad, iv) });
+    leaf.update({ kind: 'encrypted', envelope: sealValue(keyObject, bytes, type, aad, iv) });
   });
   return hash.digest('hex').toUpperCase();
 }

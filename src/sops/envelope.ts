@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
 
 /** The four parts of `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, still base64-encoded. */
 export interface SopsEnvelope {
@@ -67,7 +67,7 @@ function nextIv(): Buffer {
 
 /** AES-256-GCM encryption of one value, as sops does it (32-byte IV, detached 16-byte tag). */
 export function sealValue(
-  key: Uint8Array,
+  key: Uint8Array | KeyObject,
   plaintext: string,
   type: string,
   aad: string,
@@ -89,7 +89,7 @@ export interface OpenedValue {
 }
 
 /** Decrypts an envelope string; throws EnvelopeError (never containing plaintext) on any failure. */
-export function openValue(key: Uint8Array, value: string, aad: string): OpenedValue {
+export function openValue(key: Uint8Array | KeyObject, value: string, aad: string): OpenedValue {
   const env = parseEnvelope(value);
   if (!env) throw new EnvelopeError('not a sops envelope (truncated or malformed)', 'malformed');
   const data = decodeBase64(env.data, 'data');
@@ -101,8 +101,9 @@ export function openValue(key: Uint8Array, value: string, aad: string): OpenedVa
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(tag);
-    const plain = Buffer.concat([decipher.update(data), decipher.final()]);
-    return { type: env.type, text: plain.toString('utf8'), iv };
+    const head = decipher.update(data);
+    const tail = decipher.final();
+    return { type: env.type, text: (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('utf8'), iv };
   } catch {
     throw new EnvelopeError('authentication failed (tampered value or wrong key/path)', 'auth');
   }

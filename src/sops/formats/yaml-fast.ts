@@ -144,13 +144,16 @@ export function parseSimpleYaml(text: string): ParsedFile | null {
 
   let metadataRaw: unknown;
   if (sopsLine >= 0) {
-    try {
-      const meta = parseYaml(lines.slice(sopsLine).join('\n'), { uniqueKeys: true, logLevel: 'error' }) as {
-        sops?: unknown;
-      };
-      metadataRaw = meta?.sops ?? null;
-    } catch {
-      return null;
+    metadataRaw = parseCanonicalSopsBlock(lines, sopsLine);
+    if (metadataRaw === null) {
+      try {
+        const meta = parseYaml(lines.slice(sopsLine).join('\n'), { uniqueKeys: true, logLevel: 'error' }) as {
+          sops?: unknown;
+        };
+        metadataRaw = meta?.sops ?? null;
+      } catch {
+        return null;
+      }
     }
   }
   const dataLines = sopsLine >= 0 ? sopsLine : lines.length;
@@ -171,4 +174,107 @@ export function parseSimpleYaml(text: string): ParsedFile | null {
       return out + renderYamlMetadata(metadata, detectIndent(text));
     },
   };
+}
+
+// The `sops:` block as sops and llmcm write it: scalar fields, and an `age:` list of
+// `recipient` + `enc: |` literal blocks. Each field's value must look exactly like what these
+// writers produce; anything else (key_groups, pgp/kms, quoting, other scalar styles) returns
+// null and the yaml package parses the block instead.
+const metaScalar: Record<string, RegExp> = {
+  lastmodified: /^"[0-9T:.Z+-]+"$/,
+  mac: /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:str\]$/,
+  version: /^\d+\.\d+\.\d+$/,
+  mac_only_encrypted: /^(true|false)$/,
+  unencrypted_suffix: /^_[A-Za-z0-9_]*$/,
+  encrypted_suffix: /^_[A-Za-z0-9_]*$/,
+};
+
+/**
+ * Reads the canonical sops metadata block starting at `start` (the `sops:` line), or returns
+ * null when any line is outside that canonical shape.
+ */
+export function parseCanonicalSopsBlock(
+  lines: readonly string[],
+  start: number,
+): Record<string, unknown> | null {
+  const meta: Record<string, unknown> = {};
+  let indent = -1;
+  let i = start + 1;
+  const end = lines.length;
+  while (i < end) {
+    const line = lines[i]!;
+    if (line === '') {
+      i++;
+      continue;
+    }
+    const m = /^( +)([a-z_]+):(?: (.*))?$/.exec(line);
+    if (!m) return null;
+    if (indent < 0) indent = m[1]!.length;
+    if (m[1]!.length !== indent || m[2]! in meta) return null;
+    const key = m[2]!;
+    const value = m[3];
+    if (key === 'age' && value === undefined) {
+      const list = parseAgeEntries(lines, i + 1, indent);
+      if (!list) return null;
+      meta.age = list.entries;
+      i = list.next;
+      continue;
+    }
+    const pattern = metaScalar[key];
+    if (!pattern || value === undefined || !pattern.test(value)) return null;
+    meta[key] =
+      key === 'lastmodified' ? value.slice(1, -1) : key === 'mac_only_encrypted' ? value === 'true' : value;
+    i++;
+  }
+  return indent < 0 ? null : meta;
+}
+
+function parseAgeEntries(
+  lines: readonly string[],
+  start: number,
+  parentIndent: number,
+): { entries: Array<{ recipient: string; enc: string }>; next: number } | null {
+  const entries: Array<{ recipient: string; enc: string }> = [];
+  let i = start;
+  let dash = -1;
+  // Each item holds `recipient` and `enc` in either order (sops 3.13 writes `enc` first).
+  while (i < lines.length) {
+    const head = /^( +)- (recipient|enc):(.*)$/.exec(lines[i]!);
+    if (!head) break;
+    if (dash < 0) dash = head[1]!.length;
+    if (head[1]!.length !== dash || dash <= parentIndent) return null;
+    const entry: { recipient?: string; enc?: string } = {};
+    let field: { key: string; rest: string } | undefined = { key: head[2]!, rest: head[3]! };
+    i++;
+    while (field) {
+      if (field.key in entry) return null;
+      if (field.key === 'recipient') {
+        const r = /^ (age1[0-9a-z]+)$/.exec(field.rest);
+        if (!r) return null;
+        entry.recipient = r[1]!;
+      } else {
+        if (field.rest !== ' |') return null;
+        // A literal block with clip chomping: lines at the first line's indent, one final newline.
+        const first = /^( +)\S/.exec(lines[i] ?? '');
+        if (!first || first[1]!.length <= dash + 2) return null;
+        const blockIndent = first[1]!.length;
+        const pad = ' '.repeat(blockIndent);
+        const body: string[] = [];
+        while (i < lines.length && lines[i]!.startsWith(pad)) {
+          const content = lines[i]!.slice(blockIndent);
+          if (!/^[A-Za-z0-9+/=-][A-Za-z0-9+/= -]*$/.test(content)) return null;
+          body.push(content);
+          i++;
+        }
+        entry.enc = `${body.join('\n')}\n`;
+      }
+      const next = /^( +)(recipient|enc):(.*)$/.exec(lines[i] ?? '');
+      field = next && next[1]!.length === dash + 2 ? { key: next[2]!, rest: next[3]! } : undefined;
+      if (field) i++;
+    }
+    if (entry.recipient === undefined || entry.enc === undefined) return null;
+    entries.push({ recipient: entry.recipient, enc: entry.enc });
+  }
+  if (entries.length === 0) return null;
+  return { entries, next: i };
 }

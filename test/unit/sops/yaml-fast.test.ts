@@ -1,9 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
+import { parse } from 'yaml';
+import { encryptText } from '../../../src/sops/codec.js';
+import { parseCanonicalSopsBlock, parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
 import { parseYamlFile } from '../../../src/sops/formats/yaml-format.js';
 import { type TreeNode, walkBranches } from '../../../src/sops/tree.js';
 import type { PlainValue } from '../../../src/sops/values.js';
+import { projectRoot } from '../../support/tools.js';
+import { makeKey } from './support.js';
 
 // The fast path must be indistinguishable from the CST parser on every text it accepts: same
 // tree (keys, typed values, pointers, lines), same metadata, same rendering after the same
@@ -188,6 +194,24 @@ function render(d: Doc): string {
   return d.finalNewline || d.withSops ? `${text}\n` : text;
 }
 
+// The metadata block of a file written by `sops encrypt` 3.13.3 (a throwaway test key).
+const sops3133Block = `sops:
+    age:
+        - enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBSY2RXRzdTSnJZNFhWc0o1
+            WkU5TGRZSTJPd2Ztd3U5Uk0yNGMrZ3Rpc2pZCmwxYkNJWE1HL1Qwc2Vsd2l0Y21Y
+            dVVsUldKZ0lHMCtFeG8rV2w5bFRZQ28KLS0tIDdxZUFoSnRSWGNNdE13WjdqUlFF
+            UDZoc2JuaGwycjNCbDhWdXZ6M2k4WG8KPg4eJpvEQw49TOTFDuR30JObyVYmNeM9
+            rdU7s4x+ElaRvc+AYNXFTQzUy2rR3X24CiLmBnjXarKIDwWUseZgwg==
+            -----END AGE ENCRYPTED FILE-----
+          recipient: age12mfnesj34kw9xax98uwk5d6t49w0lgfefms9qj4ht6r7myj863mqlh5jkn
+    lastmodified: "2026-11-27T02:11:29Z"
+    mac: ENC[AES256_GCM,data:pdU9wcGeFCNRmVaSDP7CVcqRFxQeRoXwmypqmVuJGJv6Abq5C9EpuGjEoFvdheXc0T6yMzWNgMh7CXoUZq+a/wwxqF1Saq8eBuCDIMP8s7Whf/EIx6417nUM/lc9mlvUaZ2gnLNQx5550wbGeks82k4Va4HpsrBRYE3vbwMppFI=,iv:YAH6O/L8YXQ5L6jOULRD1sJ1FKHOltrSGbz1vRNZ4ZI=,tag:hRaxTqkG05TGm7/URWiVrw==,type:str]
+    unencrypted_suffix: _unencrypted
+    version: 3.13.3
+`;
+
 describe('fast YAML path', () => {
   it('accepts the shape of the benchmark files and agrees with the CST parser', () => {
     const plain =
@@ -235,5 +259,47 @@ describe('fast YAML path', () => {
       { numRuns: 1500 },
     );
     expect(accepted).toBeGreaterThan(50);
+  });
+
+  it('reads the canonical sops block exactly as the yaml package does, and refuses other shapes', async () => {
+    const { recipient } = await makeKey();
+    const second = (await makeKey()).recipient;
+    const texts = [
+      readFileSync(join(projectRoot, 'test/fixtures/sops-corpus/secret.enc.yaml'), 'utf8'),
+      `a: x\n${sops3133Block}`,
+    ];
+    const settings = [
+      { keyGroups: [[recipient]] },
+      { keyGroups: [[recipient, second]], macOnlyEncrypted: true },
+      { keyGroups: [[recipient]], selection: { key: 'encrypted_suffix' as const, value: '_secret' } },
+      { keyGroups: [[recipient]], selection: { key: 'encrypted_regex' as const, value: '^(a|b)$' } },
+      { keyGroups: [[recipient], [second]], shamirThreshold: 2 },
+    ];
+    for (const s of settings) texts.push(await encryptText('a: 1\nb_secret: x\n', { file: 'f.yaml', ...s }));
+    let read = 0;
+    for (const text of texts) {
+      const lines = text.split('\n');
+      const start = lines.indexOf('sops:');
+      expect(start).toBeGreaterThan(0);
+      const fast = parseCanonicalSopsBlock(lines, start);
+      const slow = (parse(lines.slice(start).join('\n')) as { sops: unknown }).sops;
+      if (fast) {
+        read++;
+        expect(fast).toEqual(slow);
+      }
+    }
+    // sops 3.13's block and our three single-group files are canonical; the older corpus file
+    // (empty kms/pgp lists), key groups and regexes are not.
+    expect(read).toBe(4);
+    const lines = texts[2]!.split('\n');
+    const start = lines.indexOf('sops:');
+    for (const change of [
+      (l: string) => l.replace('version: ', 'version: "'),
+      (l: string) => l.replace('enc: |', 'enc: |-'),
+      (l: string) => l.replace('mac: ENC', 'mac: "ENC'),
+      (l: string) => l.replace('lastmodified: "', 'lastmodified: '),
+    ]) {
+      expect(parseCanonicalSopsBlock(lines.map(change), start)).toBeNull();
+    }
   });
 });
