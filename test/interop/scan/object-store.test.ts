@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitReader, listAllTips, readRefsDirectly } from '../../../src/scan/sources/git-source.js';
 import { GitObjectStore } from '../../../src/scan/sources/object-store.js';
 import { buildHistoryRepo, gitIn } from './corpus.js';
 
@@ -47,5 +48,28 @@ describe('GitObjectStore vs isomorphic-git', () => {
       expect(Buffer.compare(ours!.data, Buffer.from(theirs.object as Uint8Array)), oid).toBe(0);
     }
     expect(store.read('0'.repeat(40))).toBeUndefined();
+  });
+
+  it('lists the same tips as git: packed and loose refs, annotated tags, symbolic refs, stash', async () => {
+    gitIn(repo, ['tag', '-a', 'v-annotated', '-m', 'annotated tag']);
+    gitIn(repo, ['tag', 'v-light', 'HEAD~1']);
+    gitIn(repo, ['branch', 'side', 'HEAD~2']);
+    gitIn(repo, ['pack-refs', '--all']);
+    gitIn(repo, ['branch', 'loose-after-pack', 'HEAD~1']); // a loose ref next to packed ones
+    gitIn(repo, ['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/heads/side']);
+    gitIn(repo, ['update-ref', 'refs/tags/tree-tag', gitIn(repo, ['rev-parse', 'HEAD^{tree}']).trim()]);
+    writeFileSync(join(repo, 'loose.txt'), 'stashed change\n');
+    gitIn(repo, ['stash', '-q']);
+    expect(readRefsDirectly(join(repo, '.git'))).toBeDefined();
+    const ours = (await listAllTips(new GitReader(repo))).sort();
+    const theirs = [
+      ...new Set(
+        gitIn(repo, ['rev-list', '--all', '--no-walk'])
+          .trim()
+          .split('\n')
+          .concat(gitIn(repo, ['rev-parse', 'HEAD']).trim()),
+      ),
+    ].sort();
+    expect(ours).toEqual(theirs);
   });
 });
