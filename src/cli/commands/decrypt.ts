@@ -5,7 +5,7 @@ export const decryptCommand: CommandSpec = {
   name: 'decrypt',
   summary: 'decrypt a sops file (MAC verified) to stdout, --output or in place; or a whole tree',
   usage:
-    'decrypt FILE [-i|--in-place] [--output F] [--extract \'["a"]["b"]\'] [--input-type yaml|json|dotenv] [--ignore-mac]\n\n' +
+    'decrypt FILE [-i|--in-place] [--output F] [--extract \'["a"]["b"]\'] [--input-type yaml|json|dotenv] [--ignore-mac]\n' +
     'llmcm decrypt -i|--output-dir D FILE...|DIR...',
   details: `Identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and ~/.config/sops/age/keys.txt, combined.
 The MAC is always verified; --ignore-mac turns a mismatch into a loud warning (use only to recover a file).
