@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Document } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
 import type { AgeIdentities } from './age-keys.js';
@@ -15,6 +14,7 @@ import {
   verifyMac,
 } from './codec.js';
 import { type CreationRule, findCreationRule } from './creation-rules.js';
+import { readText } from './file-ops.js';
 import type { SopsFormat } from './formats/types.js';
 import { dropSopsKey, parseYamlFile } from './formats/yaml-format.js';
 import { parseMetadata, type SopsMetadata } from './metadata.js';
@@ -160,17 +160,5 @@ export async function unsetValueInEncryptedText(
   return reencryptText(opened, unsetInPlainText(opened.plaintext, opened.format, path));
 }
 
-/** Reads a file as UTF-8, turning fs errors into one-line input errors. */
-export function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new LlmcmError(`cannot read file (${code})`, {
-      code: 'FILE_UNREADABLE',
-      kind: 'input',
-      file,
-      hint: code === 'ENOENT' ? 'check the path' : undefined,
-    });
-  }
-}
+// Re-exported: it lives in file-ops.ts, which the fast decrypt path loads without the yaml package.
+export { readText };

@@ -103,7 +103,11 @@ export function openValue(key: Uint8Array | KeyObject, value: string, aad: strin
     decipher.setAuthTag(tag);
     const head = decipher.update(data);
     const tail = decipher.final();
-    return { type: env.type, text: (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('utf8'), iv };
+    return {
+      type: env.type,
+      text: (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('utf8'),
+      iv,
+    };
   } catch {
     throw new EnvelopeError('authentication failed (tampered value or wrong key/path)', 'auth');
   }

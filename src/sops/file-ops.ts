@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { LlmcmError, usageError } from '../core/errors.js';
@@ -80,5 +80,20 @@ export function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** Reads a file as UTF-8, turning fs errors into one-line input errors. */
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new LlmcmError(`cannot read file (${code})`, {
+      code: 'FILE_UNREADABLE',
+      kind: 'input',
+      file,
+      hint: code === 'ENOENT' ? 'check the path' : undefined,
+    });
   }
 }

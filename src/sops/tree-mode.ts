@@ -2,8 +2,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { isLlmcmError, LlmcmError } from '../core/errors.js';
-import { readText } from './api.js';
-import { fileMode } from './file-ops.js';
+import { fileMode, readText } from './file-ops.js';
 
 /** One file of a tree run: where it is read, how it is shown, and its path under an output dir. */
 export interface TreeFile {

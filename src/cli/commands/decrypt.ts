@@ -46,12 +46,15 @@ layout and mode 0600.`,
     ) {
       return decryptTree(context);
     }
-    const sops = await import('../../sops/index.js');
+    // Only the yaml-free modules here: the yaml package is loaded on demand (see fast-decrypt.ts).
+    const { decryptTextFast } = await import('../../sops/fast-decrypt.js');
+    const { formatFromPath } = await import('../../sops/codec-core.js');
+    const { loadAgeIdentities } = await import('../../sops/age-keys.js');
     const arg = context.positionals[0]!;
     const file = first;
-    const format = ops.parseFormatOption(stringOption(context, 'input-type')) ?? sops.formatFromPath(file);
-    const identities = await sops.loadAgeIdentities(context.env);
-    let out = await sops.decryptText(sops.readText(file), {
+    const format = ops.parseFormatOption(stringOption(context, 'input-type')) ?? formatFromPath(file);
+    const identities = await loadAgeIdentities(context.env);
+    let out = await decryptTextFast(ops.readText(file), {
       file: arg,
       format,
       identities,
@@ -60,6 +63,7 @@ layout and mode 0600.`,
     });
     const extract = stringOption(context, 'extract');
     if (extract !== undefined) {
+      const sops = await import('../../sops/index.js');
       const value = sops.extractFromPlainText(out, format, sops.parseTreePath(extract));
       if (value !== null && typeof value === 'object') {
         const { stringify } = await import('yaml');
@@ -85,6 +89,7 @@ async function decryptTree(context: CommandContext): Promise<number> {
   const sops = await import('../../sops/index.js');
   const ops = await import('../../sops/file-ops.js');
   const tree = await import('../../sops/tree-mode.js');
+  const { decryptTextFast } = await import('../../sops/fast-decrypt.js');
   const outputDir = stringOption(context, 'output-dir');
   const inPlace = booleanOption(context, 'in-place');
   if (stringOption(context, 'extract') !== undefined) throw usageError('--extract works on one file only');
@@ -109,7 +114,7 @@ async function decryptTree(context: CommandContext): Promise<number> {
       if (!file.explicit && !text.includes('sops')) return { skip: 'not encrypted' };
       try {
         return {
-          text: await sops.decryptText(text, {
+          text: await decryptTextFast(text, {
             file: file.shown,
             format: inputType ?? sops.formatFromPath(file.file),
             identities,

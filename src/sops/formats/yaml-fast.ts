@@ -1,8 +1,17 @@
-import { parse as parseYaml } from 'yaml';
 import type { LeafUpdate, TreeMap, TreeNode } from '../tree.js';
 import { resolveYamlV3Plain } from '../values.js';
 import type { ParsedFile } from './types.js';
-import { detectIndent, plainStyle, renderYamlMetadata, yamlDoubleQuoted } from './yaml-format.js';
+import { detectIndent, plainStyle, yamlDoubleQuoted } from './yaml-style.js';
+
+/**
+ * What the fast path needs from the yaml package, passed in so that this module does not load it:
+ * a parser for a `sops:` block that is not in canonical form, and the metadata renderer (encrypt).
+ * Without them such a file is refused (null) and rendering with metadata throws.
+ */
+export interface SimpleYamlHooks {
+  parseYaml?: (text: string) => unknown;
+  renderMetadata?: (metadata: Record<string, unknown>, indent: number) => string;
+}
 
 /**
  * Thrown by a fast-path leaf update that only the full CST parser can write (a multi-line
@@ -43,7 +52,7 @@ interface OpenMap {
  * as parseYamlFile gives for it, or returns null when the text is outside that shape (the caller
  * then uses parseYamlFile, which also produces the right error for bad input).
  */
-export function parseSimpleYaml(text: string): ParsedFile | null {
+export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): ParsedFile | null {
   if (text === '' || unsafeChars.test(text)) return null;
   const lines = text.split('\n');
   const root: TreeMap = { kind: 'map', entries: [] };
@@ -146,10 +155,9 @@ export function parseSimpleYaml(text: string): ParsedFile | null {
   if (sopsLine >= 0) {
     metadataRaw = parseCanonicalSopsBlock(lines, sopsLine);
     if (metadataRaw === null) {
+      if (!hooks.parseYaml) return null;
       try {
-        const meta = parseYaml(lines.slice(sopsLine).join('\n'), { uniqueKeys: true, logLevel: 'error' }) as {
-          sops?: unknown;
-        };
+        const meta = hooks.parseYaml(lines.slice(sopsLine).join('\n')) as { sops?: unknown } | null;
         metadataRaw = meta?.sops ?? null;
       } catch {
         return null;
@@ -171,7 +179,8 @@ export function parseSimpleYaml(text: string): ParsedFile | null {
       // The same trailing-space rules as parseYamlFile's renderer.
       if (!metadata) return out.replace(/\n[ \t\n]*$/, '\n');
       out = out.replace(/\s*$/, (ws) => (ws.includes('\n') ? ws.replace(/[^\n]*$/, '') : '\n'));
-      return out + renderYamlMetadata(metadata, detectIndent(text));
+      if (!hooks.renderMetadata) throw new Error('parseSimpleYaml: no metadata renderer given');
+      return out + hooks.renderMetadata(metadata, detectIndent(text));
     },
   };
 }
