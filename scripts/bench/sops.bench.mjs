@@ -5,18 +5,33 @@
 //      process per file, `llmcm` tree mode (one process for the whole tree), in-process batch.
 // Prints one markdown section on stdout. Reproduce: npm run -s build && node scripts/bench/run.mjs sops
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sopsBin = join(root, '.tools', 'bin', 'sops');
-const cli = join(root, 'dist', 'cli', 'main.js');
-if (!existsSync(cli)) throw new Error('build first: npm run -s build');
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build first: npm run -s build');
 if (!existsSync(sopsBin))
   throw new Error('sops is not installed in .tools/bin (run scripts/setup-test-env.sh)');
-const sops = await import(join(root, 'dist', 'sops', 'index.js'));
+// Run a private copy of the build: a rebuild of dist/ during the run (it deletes the CLI chunks)
+// must not break or slow the measured processes.
+const snapshot = mkdtempSync(join(tmpdir(), 'llmcm-bench-build-'));
+cpSync(join(root, 'dist'), join(snapshot, 'dist'), { recursive: true });
+cpSync(join(root, 'package.json'), join(snapshot, 'package.json'));
+symlinkSync(join(root, 'node_modules'), join(snapshot, 'node_modules'));
+const cli = join(snapshot, 'dist', 'cli', 'main.js');
+const sops = await import(join(snapshot, 'dist', 'sops', 'index.js'));
 
 const reps = Number(process.env.BENCH_REPS ?? 7);
 const treeReps = Number(process.env.BENCH_TREE_REPS ?? 3);
@@ -175,6 +190,7 @@ try {
     .split('\n')[0];
 } catch {}
 rmSync(dir, { recursive: true, force: true });
+rmSync(snapshot, { recursive: true, force: true });
 
 console.log(`### sops codec: llmcm vs ${sopsVersion}
 
