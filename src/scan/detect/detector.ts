@@ -157,8 +157,26 @@ function commitAllowed(a: Allowlist, commit: string): boolean {
   return commit !== '' && a.commits.size > 0 && a.commits.has(commit.toLowerCase());
 }
 
+/** Path regex results per regex and path: a history scan asks about the same few paths thousands of times. */
+const pathResults = new WeakMap<RegExp, Map<string, boolean>>();
+
+function matchesPath(re: RegExp, path: string): boolean {
+  let results = pathResults.get(re);
+  if (!results) {
+    results = new Map();
+    pathResults.set(re, results);
+  }
+  let hit = results.get(path);
+  if (hit === undefined) {
+    hit = matchesGo(re, path);
+    if (results.size >= 50_000) results.clear(); // bounded memory on huge trees
+    results.set(path, hit);
+  }
+  return hit;
+}
+
 function pathAllowed(a: Allowlist, path: string): boolean {
-  return path !== '' && a.paths !== undefined && matchesGo(a.paths, path);
+  return path !== '' && a.paths !== undefined && matchesPath(a.paths, path);
 }
 
 function regexAllowed(a: Allowlist, target: string): boolean {
@@ -298,7 +316,7 @@ export class Detector {
     if (rule.skipReport && !inherited) return findings;
     if (isFragmentAllowed(fragment, rule.allowlists)) return findings;
     if (rule.path) {
-      const pathMatches = matchesGo(rule.path, fragment.filePath);
+      const pathMatches = matchesPath(rule.path, fragment.filePath);
       if (!rule.regex && segments.length === 0) {
         if (pathMatches) {
           findings.push({

@@ -717,7 +717,20 @@ function emitRanges(ranges: Range[]): string {
   return out;
 }
 
+/** Emitted classes by mode and content: rule sets repeat the same (folded) classes many times. */
+const emittedClasses = new Map<string, string>();
+
 function emitClass(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
+  const key = `${emitMode}${negatedIn ? '^' : ''}${props.join('')}:${rangesIn.map((r) => `${r[0]}-${r[1]}`).join(',')}`;
+  const known = emittedClasses.get(key);
+  if (known !== undefined) return known;
+  // NoAsciiForm propagates uncached: it is rare and the caller handles it.
+  const out = emitClassUncached(negatedIn, rangesIn, props);
+  emittedClasses.set(key, out);
+  return out;
+}
+
+function emitClassUncached(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
   if (emitMode === 'ascii') return emitAsciiClass(negatedIn, rangesIn, props);
   let negated = negatedIn;
   let ranges = normalizeRanges(rangesIn);
@@ -817,17 +830,32 @@ function translateUncached(pattern: string): TranslatedRegex {
   } catch (error) {
     throw new RegexTranslationError(`no JavaScript equivalent (${(error as Error).message})`, pattern, 0);
   }
-  let asciiSource: string | undefined;
+  // The ASCII form is emitted on first use: most rules of a big config never run on a given repo
+  // (their keywords do not occur), so translating their twins up front is wasted start-up time.
+  let asciiSource: string | undefined | null = null;
+  return {
+    source,
+    groups: captures,
+    names: parser.names,
+    warnings: parser.warnings,
+    get asciiSource(): string | undefined {
+      if (asciiSource === null) asciiSource = emitAscii(node);
+      return asciiSource;
+    },
+  };
+}
+
+function emitAscii(node: Node): string | undefined {
   try {
     emitMode = 'ascii';
-    asciiSource = emit(node);
-    new RegExp(asciiSource);
+    const out = emit(node);
+    new RegExp(out);
+    return out;
   } catch {
-    asciiSource = undefined;
+    return undefined;
   } finally {
     emitMode = 'unicode';
   }
-  return { source, groups: captures, names: parser.names, asciiSource, warnings: parser.warnings };
 }
 
 /** A compiled Go pattern: the exact unicode form, plus the ASCII-only form when there is one. */
@@ -838,7 +866,17 @@ export function compileGoRegex(pattern: string): GoRegExp {
   const t = translateGoRegex(pattern);
   const re = new RegExp(t.source, 'gu') as GoRegExp;
   re.groupCount = t.groups;
-  re.ascii = t.asciiSource === undefined ? undefined : new RegExp(t.asciiSource, 'g');
+  let ascii: RegExp | undefined | null = null;
+  Object.defineProperty(re, 'ascii', {
+    enumerable: true,
+    get(): RegExp | undefined {
+      if (ascii === null) {
+        const source = t.asciiSource;
+        ascii = source === undefined ? undefined : new RegExp(source, 'g');
+      }
+      return ascii;
+    },
+  });
   return re;
 }
 

@@ -36,33 +36,30 @@ const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
  * every commit but reports on few.
  */
 class LazyCommit implements CommitInfo {
-  readonly tree: string;
   readonly parents: string[];
   private meta: { author: string; email: string; date: string; message: string } | undefined;
-  private data: Buffer | undefined;
 
   constructor(
     readonly sha: string,
-    data: Buffer,
+    readonly tree: string,
+    parents: string[],
     shallow: boolean,
+    private load: (() => Buffer) | undefined,
   ) {
-    const head = readCommitHeader(data);
-    this.tree = head.tree;
     // Like git, a shallow boundary commit is treated as a root (its whole content is new).
-    this.parents = shallow ? [] : head.parents;
-    this.data = data;
+    this.parents = shallow ? [] : parents;
   }
 
   private details(): { author: string; email: string; date: string; message: string } {
     if (!this.meta) {
-      const c = parseCommit(this.data!);
+      const c = parseCommit(this.load!());
       this.meta = {
         author: c.authorName,
         email: c.authorEmail,
         date: new Date(c.authorTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         message: c.message.replace(/\n+$/, ''),
       };
-      this.data = undefined;
+      this.load = undefined;
     }
     return this.meta;
   }
@@ -152,9 +149,19 @@ export class GitReader {
   async commit(oid: string): Promise<CommitInfo> {
     const known = this.commits.get(oid);
     if (known) return known;
-    const obj = await this.object(oid);
-    if (obj.type !== 'commit') throw gitError(`${oid} is a ${obj.type}, not a commit`, 'give a commit');
-    const info = new LazyCommit(oid, obj.data, this.shallow.has(oid));
+    let info: LazyCommit;
+    const head = this.store.readCommitHead(oid);
+    if (head) {
+      // The walk needed only the head; the rest is read again for the few commits with findings.
+      const store = this.store;
+      const load = (): Buffer => store.read(oid)!.data;
+      info = new LazyCommit(oid, head.tree, head.parents, this.shallow.has(oid), load);
+    } else {
+      const obj = await this.object(oid);
+      if (obj.type !== 'commit') throw gitError(`${oid} is a ${obj.type}, not a commit`, 'give a commit');
+      const full = readCommitHeader(obj.data);
+      info = new LazyCommit(oid, full.tree, full.parents, this.shallow.has(oid), () => obj.data);
+    }
     this.commits.set(oid, info);
     return info;
   }

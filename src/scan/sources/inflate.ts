@@ -11,6 +11,9 @@
 /** Thrown for input this inflater will not decode; the caller falls back to native zlib. */
 class InflateError extends Error {}
 
+/** Thrown (a plain object: no stack to capture) when a prefix read has all the bytes it wants. */
+const FULL = { full: true };
+
 const MAX_BITS = 15;
 
 interface Huffman {
@@ -80,12 +83,15 @@ class State {
   pos = 0;
   end = 0;
   dest: Uint8Array = new Uint8Array(0);
+  /** Prefix mode: stop (throwing FULL) once `dest` is full instead of failing. */
+  prefix = false;
   readonly dynLength = newHuffman(288);
   readonly dynDistance = newHuffman(30);
   readonly lengths = new Uint8Array(320);
   readonly codeLengths = newHuffman(19);
 
-  reset(src: Uint8Array, pos: number, end: number, dest: Uint8Array): void {
+  reset(src: Uint8Array, pos: number, end: number, dest: Uint8Array, prefix = false): void {
+    this.prefix = prefix;
     this.bitbuf = 0;
     this.bitcnt = 0;
     this.out = 0;
@@ -149,7 +155,12 @@ class State {
     this.pos += 4;
     if (len !== (~nlen & 0xffff)) throw new InflateError('stored length mismatch');
     if (this.pos + len > this.end) throw new InflateError('input ends early');
-    if (this.out + len > this.dest.length) throw new InflateError('output overflows');
+    if (this.out + len > this.dest.length) {
+      if (!this.prefix) throw new InflateError('output overflows');
+      this.dest.set(src.subarray(this.pos, this.pos + this.dest.length - this.out), this.out);
+      this.out = this.dest.length;
+      throw FULL;
+    }
     this.dest.set(src.subarray(this.pos, this.pos + len), this.out);
     this.pos += len;
     this.out += len;
@@ -161,7 +172,10 @@ class State {
     for (;;) {
       let symbol = this.decode(lencode);
       if (symbol < 256) {
-        if (this.out >= size) throw new InflateError('output overflows');
+        if (this.out >= size) {
+          if (this.prefix) throw FULL;
+          throw new InflateError('output overflows');
+        }
         dest[this.out++] = symbol;
         continue;
       }
@@ -173,14 +187,16 @@ class State {
       if (ds >= 30) throw new InflateError('invalid distance symbol');
       const dist = DIST_BASE[ds]! + this.bits(DIST_EXTRA[ds]!);
       if (dist > this.out) throw new InflateError('distance too far back');
-      if (this.out + len > size) throw new InflateError('output overflows');
+      const full = this.out + len > size;
+      if (full && !this.prefix) throw new InflateError('output overflows');
       let o = this.out;
-      const stop = o + len;
+      const stop = full ? size : o + len;
       while (o < stop) {
         dest[o] = dest[o - dist]!;
         o++;
       }
       this.out = o;
+      if (full) throw FULL;
     }
   }
 
@@ -252,6 +268,19 @@ export function inflateKnownSize(
   end: number,
   size: number,
 ): Buffer | undefined {
+  return run(src, start, end, size, false);
+}
+
+/**
+ * The first `want` bytes of the zlib stream in `src[start..end)` (decoding stops there; the
+ * checksum is not verified), or undefined when the stream is shorter or not decodable here.
+ * A commit walk needs only the `tree` and `parent` lines at the top of each commit.
+ */
+export function inflatePrefix(src: Uint8Array, start: number, end: number, want: number): Buffer | undefined {
+  return run(src, start, end, want, true);
+}
+
+function run(src: Uint8Array, start: number, end: number, size: number, prefix: boolean): Buffer | undefined {
   if (end - start < 2) return undefined;
   const cmf = src[start]!;
   const flg = src[start + 1]!;
@@ -259,7 +288,7 @@ export function inflateKnownSize(
   if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0 || flg & 0x20) return undefined;
   const dest = Buffer.allocUnsafe(size);
   const s = state;
-  s.reset(src, start + 2, end, dest);
+  s.reset(src, start + 2, end, dest, prefix);
   try {
     let last = 0;
     do {
@@ -272,12 +301,14 @@ export function inflateKnownSize(
       } else if (type === 2) s.dynamic();
       else return undefined;
     } while (!last);
+    if (prefix) return s.out === size ? dest : undefined;
     if (s.out !== size || s.pos + 4 > end) return undefined;
     // The Adler-32 trailer, as zlib checks it: a damaged pack is not read silently.
     const want =
       ((src[s.pos]! << 24) | (src[s.pos + 1]! << 16) | (src[s.pos + 2]! << 8) | src[s.pos + 3]!) >>> 0;
     return adler32(dest) === want ? dest : undefined;
   } catch (error) {
+    if (error === FULL) return s.out === size ? dest : undefined;
     if (error instanceof InflateError) return undefined;
     throw error;
   } finally {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { inflateKnownSize } from './inflate.js';
+import { inflateKnownSize, inflatePrefix } from './inflate.js';
 
 /** A git object's type and raw content. */
 export interface GitObject {
@@ -153,6 +153,40 @@ export class GitObjectStore {
     return this.remember(key, { type, data });
   }
 
+  /**
+   * A packed commit's tree and parents from the first few hundred bytes of the entry (only those
+   * are inflated), or undefined when the commit is not a plain packed entry (deltified, loose,
+   * unusual): the caller then reads the whole object.
+   */
+  readCommitHead(oid: string): { tree: string; parents: string[] } | undefined {
+    for (let i = 0; i < this.packs.length; i++) {
+      const p = this.packs[i]!;
+      const offset = this.findInPack(p, oid);
+      if (offset < 0) continue;
+      const buf = p.pack;
+      let pos = offset;
+      let byte = buf[pos++]!;
+      if (((byte >> 4) & 7) !== 1) return undefined;
+      let size = byte & 0x0f;
+      let shift = 4;
+      while (byte & 0x80) {
+        byte = buf[pos++]!;
+        size += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      }
+      const want = Math.min(size, COMMIT_HEAD_BYTES);
+      const end = this.entryEnd(p, offset);
+      const data = want === size ? inflateKnownSize(buf, pos, end, size) : inflatePrefix(buf, pos, end, want);
+      if (!data) return undefined;
+      const head = readCommitHeader(data);
+      // Complete only if the author line was reached (or the whole commit was inflated).
+      if (want !== size && data.indexOf('\nauthor ') < 0) return undefined;
+      if (!HEX40.test(head.tree) || !head.parents.every((x) => HEX40.test(x))) return undefined;
+      return head;
+    }
+    return undefined;
+  }
+
   /** Reads an object, or undefined when this reader cannot find it (the caller falls back). */
   read(oid: string): GitObject | undefined {
     for (let i = 0; i < this.packs.length; i++) {
@@ -172,6 +206,11 @@ export class GitObjectStore {
     return { type, data: raw.subarray(nul + 1) };
   }
 }
+
+/** Bytes of a commit inflated for the walk: the tree line, four parent lines and then some. */
+const COMMIT_HEAD_BYTES = 288;
+
+const HEX40 = /^[0-9a-f]{40}$/;
 
 /**
  * Below this compressed size the JavaScript inflater wins: native zlib spends more setting up a

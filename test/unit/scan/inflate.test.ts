@@ -2,7 +2,7 @@
 import { constants, deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inflateKnownSize } from '../../../src/scan/sources/inflate.js';
+import { inflateKnownSize, inflatePrefix } from '../../../src/scan/sources/inflate.js';
 
 const strategies = [
   constants.Z_DEFAULT_STRATEGY,
@@ -61,5 +61,26 @@ describe('inflateKnownSize', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('inflatePrefix returns exactly the first bytes, wherever the cut falls (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom(...strategies),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (bytes, level, strategy, at) => {
+          const z = deflateSync(bytes, { level, strategy });
+          const want = Math.max(1, Math.floor(at * bytes.length));
+          const out = inflatePrefix(z, 0, z.length, want);
+          expect(out).toBeDefined();
+          expect(Buffer.compare(out!, Buffer.from(bytes.subarray(0, want)))).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const z = deflateSync(Buffer.from('short'));
+    expect(inflatePrefix(z, 0, z.length, 6)).toBeUndefined();
   });
 });
