@@ -287,3 +287,44 @@ function parseAgeEntries(
   if (entries.length === 0) return null;
   return { entries, next: i };
 }
+
+/**
+ * Writes a metadata object of the canonical shape (age entries and the scalar fields above) as
+ * the yaml package writes it (indent n: fields at n, list dashes at 2n, literal block at 3n + 2),
+ * or returns null for anything else (key groups, other key kinds, unusual values).
+ */
+export function renderCanonicalSopsBlock(meta: Record<string, unknown>, indent: number): string | null {
+  if (!Number.isInteger(indent) || indent < 2 || indent > 9) return null;
+  const pad = ' '.repeat(indent);
+  let out = 'sops:\n';
+  for (const [key, value] of Object.entries(meta)) {
+    if (key === 'age') {
+      if (!Array.isArray(value) || value.length === 0) return null;
+      out += `${pad}age:\n`;
+      for (const entry of value as unknown[]) {
+        if (!entry || typeof entry !== 'object') return null;
+        const e = entry as Record<string, unknown>;
+        if (Object.keys(e).join(',') !== 'enc,recipient') return null;
+        if (typeof e.recipient !== 'string' || !/^age1[0-9a-z]+$/.test(e.recipient)) return null;
+        if (typeof e.enc !== 'string' || !e.enc.endsWith('\n')) return null;
+        const body = e.enc.slice(0, -1).split('\n');
+        if (!body.every((l) => /^[A-Za-z0-9+/=-]+(?: [A-Za-z0-9+/=-]+)*$/.test(l))) return null;
+        out += `${' '.repeat(2 * indent)}- enc: |\n`;
+        for (const l of body) out += `${' '.repeat(3 * indent + 2)}${l}\n`;
+        out += `${' '.repeat(2 * indent + 2)}recipient: ${e.recipient}\n`;
+      }
+      continue;
+    }
+    if (key === 'mac_only_encrypted') {
+      if (typeof value !== 'boolean') return null;
+      out += `${pad}${key}: ${value}\n`;
+      continue;
+    }
+    const pattern = metaScalar[key];
+    if (!pattern || typeof value !== 'string') return null;
+    const text = key === 'lastmodified' ? `"${value}"` : value;
+    if (!pattern.test(text)) return null;
+    out += `${pad}${key}: ${text}\n`;
+  }
+  return out;
+}

@@ -19,6 +19,7 @@ import { formatGoFloat } from '../go-format.js';
 import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
 import { jsValueOf, type PlainValue, resolveYamlV3Plain } from '../values.js';
 import type { ParsedFile } from './types.js';
+import { renderCanonicalSopsBlock } from './yaml-fast.js';
 import { detectIndent, plainStyle, yamlDoubleQuoted } from './yaml-style.js';
 
 // Re-exported for the modules that took them from here.
@@ -107,6 +108,12 @@ function collectComments(token: unknown, out: SourceToken[]): void {
 
 /** Renders the metadata as a `sops:` block (literal `enc: |`, double-quoted lastmodified). */
 export function renderYamlMetadata(metadata: Record<string, unknown>, indent: number): string {
+  // The usual shape is written directly: the same bytes, without building a yaml Document.
+  return renderCanonicalSopsBlock(metadata, indent) ?? renderYamlMetadataDocument(metadata, indent);
+}
+
+/** renderYamlMetadata through a yaml Document (every shape; the reference for the direct writer). */
+export function renderYamlMetadataDocument(metadata: Record<string, unknown>, indent: number): string {
   const doc = new YamlDocument({ sops: metadata });
   const sops = doc.get('sops', true) as YAMLMap;
   const lm = sops.get('lastmodified', true);

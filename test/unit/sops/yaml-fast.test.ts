@@ -4,8 +4,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { encryptText } from '../../../src/sops/codec.js';
-import { parseCanonicalSopsBlock, parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
-import { parseYamlFile, renderYamlMetadata } from '../../../src/sops/formats/yaml-format.js';
+import {
+  parseCanonicalSopsBlock,
+  parseSimpleYaml,
+  renderCanonicalSopsBlock,
+} from '../../../src/sops/formats/yaml-fast.js';
+import {
+  parseYamlFile,
+  renderYamlMetadata,
+  renderYamlMetadataDocument,
+} from '../../../src/sops/formats/yaml-format.js';
 import { type TreeNode, walkBranches } from '../../../src/sops/tree.js';
 import type { PlainValue } from '../../../src/sops/values.js';
 import { projectRoot } from '../../support/tools.js';
@@ -307,5 +315,33 @@ describe('fast YAML path', () => {
     ]) {
       expect(parseCanonicalSopsBlock(lines.map(change), start)).toBeNull();
     }
+  });
+
+  it('writes the canonical sops block byte for byte as the yaml package does', async () => {
+    const { recipient } = await makeKey();
+    const second = (await makeKey()).recipient;
+    let written = 0;
+    for (const settings of [
+      { keyGroups: [[recipient]] },
+      { keyGroups: [[recipient, second]], macOnlyEncrypted: true },
+      { keyGroups: [[recipient]], selection: { key: 'encrypted_suffix' as const, value: '_secret' } },
+      { keyGroups: [[recipient]], selection: { key: 'encrypted_regex' as const, value: '^(a|b)$' } },
+      { keyGroups: [[recipient], [second]], shamirThreshold: 2 },
+    ]) {
+      const text = await encryptText('a: 1\n', { file: 'f.yaml', ...settings });
+      const lines = text.split('\n');
+      const meta = parse(lines.slice(lines.indexOf('sops:')).join('\n')).sops as Record<string, unknown>;
+      for (const indent of [2, 3, 4, 8]) {
+        const direct = renderCanonicalSopsBlock(meta, indent);
+        if (direct === null) continue;
+        written++;
+        expect(direct).toBe(renderYamlMetadataDocument(meta, indent));
+        expect(parseCanonicalSopsBlock(direct.split('\n'), 0)).toEqual(meta);
+      }
+    }
+    // The three single-group shapes, at four indents; key groups and regexes go through yaml.
+    expect(written).toBe(12);
+    expect(renderCanonicalSopsBlock({ version: '3.13.3', extra: 1 }, 4)).toBeNull();
+    expect(renderCanonicalSopsBlock({ mac: 'has space' }, 4)).toBeNull();
   });
 });
