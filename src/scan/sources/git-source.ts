@@ -509,6 +509,11 @@ export async function detectRenames(
   changes: RawChange[],
   loadText: (oid: string) => Promise<string | undefined>,
 ): Promise<FileChange[]> {
+  if (changes.length === 1 && changes[0]!.oldOid && changes[0]!.newOid) {
+    // The usual commit: one file edited in place (nothing to pair).
+    const c = changes[0]!;
+    return [{ path: c.path, oldPath: c.path, oldOid: c.oldOid, newOid: c.newOid! }];
+  }
   const deleted = changes.filter((c) => c.oldOid && !c.newOid);
   const added = changes.filter((c) => !c.oldOid && c.newOid);
   const result: FileChange[] = changes
