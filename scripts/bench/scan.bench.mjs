@@ -4,7 +4,8 @@
 //  1. a working tree of generated config/code files with planted secrets (raw text);
 //  2. a git history of >= 5,000 commits built with `git fast-import`.
 // Prints one markdown section (medians of RUNS runs, MB/s, ratio vs gitleaks) on stdout.
-// Usage: npm run -s build && node scripts/bench/scan.bench.mjs   (env: RUNS=3, COMMITS=5000, TREE_MB=8)
+// Usage: npm run -s build && node scripts/bench/scan.bench.mjs   (env: RUNS=3, COMMITS=5000, TREE_MB=8,
+// BENCH_KEEP=1 to keep the generated inputs)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -263,5 +264,7 @@ try {
   ];
   console.log(out.join('\n'));
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  // BENCH_KEEP=1 keeps the generated tree and repositories for profiling (path on stderr).
+  if (process.env.BENCH_KEEP) process.stderr.write(`[scan bench] kept ${work}\n`);
+  else rmSync(work, { recursive: true, force: true });
 }
