@@ -21,7 +21,8 @@ interface Pack {
 
 /**
  * A read-only git object reader for history scans: loose objects and v2 pack files, inflated
- * with Node's native zlib, with resolved delta bases cached. isomorphic-git (used for refs, the
+ * with Node's native zlib (tiny entries with the JavaScript inflater in inflate.ts, which has no
+ * per-call setup), with resolved delta bases cached. isomorphic-git (used for ranges, the
  * index and as a fallback) inflates in JavaScript and goes through async fs calls for every
  * object, which made a 5,000-commit history ~15× slower than `git log -p`; this reader is only
  * an accelerator for the read path and is checked against isomorphic-git in tests.
