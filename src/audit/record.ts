@@ -16,8 +16,17 @@ import { type GitIdentity, type Repository, readRef } from '../repo/repository.j
 import { createTreeReader } from '../repo/tree.js';
 import { writeCheckpoint } from './checkpoint.js';
 
-/** How a promotion attempt ended. */
-export type PromotionResult = 'succeeded' | 'failed' | 'interrupted';
+/**
+ * How a promotion attempt ended. `refused`: a safeguard (check on the source, the policy gate, drift)
+ * said no before the lock was taken, so no store was touched; the attempt is recorded all the same.
+ */
+export type PromotionResult = 'succeeded' | 'failed' | 'interrupted' | 'refused';
+
+/** Why a refused attempt was refused: the error code and the value-free reasons. */
+export interface RefusalRecord {
+  code: string;
+  reasons: string[];
+}
 
 /** What happened in one store during an attempt. */
 export type StoreOutcome = 'applied' | 'unchanged' | 'restored' | 'failed' | 'restore-failed' | 'skipped';
@@ -56,6 +65,8 @@ export interface PromotionRecord {
   /** Which fingerprint key the `content` fingerprints use (its own fingerprint, never the key). */
   fingerprintKeyId?: string;
   error?: string;
+  /** Only on `refused` records. */
+  refusal?: RefusalRecord;
 }
 
 /** A record as read back from git. */
@@ -99,6 +110,10 @@ export function recordTrailers(record: PromotionRecord): Trailer[] {
   t.push({ key: 'Llmcm-Plan-Hash', value: record.planHash });
   for (const s of record.stores) t.push({ key: 'Llmcm-Store-Result', value: storeResultTrailer(s) });
   t.push({ key: 'Llmcm-Duration-Ms', value: String(record.durationMs) });
+  if (record.refusal) {
+    t.push({ key: 'Llmcm-Refusal', value: record.refusal.code });
+    for (const reason of record.refusal.reasons) t.push({ key: 'Llmcm-Refusal-Reason', value: reason });
+  }
   if (record.forced) t.push({ key: 'Llmcm-Forced', value: 'true' });
   t.push({ key: 'Llmcm-Result', value: record.result });
   return t;

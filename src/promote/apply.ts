@@ -3,7 +3,7 @@ import { LlmcmError } from '../core/errors.js';
 import { computeContentHash } from '../stores/content-hash.js';
 import { isConnectionFailure, isTransientStoreError } from '../stores/store-errors.js';
 import type { Store, StoreState } from '../stores/types.js';
-import { changeSetFor, type PromotionPlan, type StorePlanInput } from './plan.js';
+import { changeSetFor, isDrifted, type PromotionPlan, type StorePlanInput } from './plan.js';
 
 /** One store taking part in an apply: the open store, its planning input (with the state read before). */
 export interface ApplyTarget {
@@ -125,9 +125,11 @@ export async function applyPlan(
   let firstError: LlmcmError | undefined;
   let applied = 0;
 
-  const queue = plan.stores.filter((s) => s.changes.length > 0);
+  // A drifted store is rewritten even without key changes (only a forced plan gets here with drift).
+  const needsWrite = (s: (typeof plan.stores)[number]) => s.changes.length > 0 || isDrifted(s.ownership);
+  const queue = plan.stores.filter(needsWrite);
   for (const s of plan.stores) {
-    if (s.changes.length === 0) {
+    if (!needsWrite(s)) {
       const t = byName.get(s.store)!;
       results.set(s.store, {
         store: s.store,

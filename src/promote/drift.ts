@@ -83,6 +83,9 @@ export async function detectDrift(deps: PromotionDeps, environment: string): Pro
         reasons.push(`stamped by unknown promotion ${actual.stamp.promotionId}`);
       else if (actual.stamp.contentHash !== computeContentHash(actual.values))
         reasons.push(`edited outside llmcm after promotion ${actual.stamp.promotionId}`);
+      // Every artifact the store rendered (the file store's config.json, .env, manifest), not only
+      // the values read back: an app may read the edited one.
+      for (const problem of actual.tampered ?? []) reasons.push(problem);
       let changes: KeyChange[] = [];
       if (desired) {
         changes = planStore(

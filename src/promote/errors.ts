@@ -8,6 +8,8 @@ import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 export class PromotionRefusedError extends LlmcmError {
   /** Value-free reasons, one per line in the CLI output. */
   readonly reasons: string[];
+  /** The record commit of the refused attempt, once it is recorded. */
+  record: string | null = null;
   constructor(message: string, reasons: string[], options: Omit<LlmcmErrorOptions, 'kind'>) {
     super(message, { ...options, kind: 'input' });
     this.reasons = reasons;

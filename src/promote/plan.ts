@@ -87,11 +87,18 @@ function view(input: PlanInput, key: string, value: string, secret: boolean): Va
   return secret ? { fingerprint } : { fingerprint, value };
 }
 
+/** Whether a store holds something llmcm did not write (promote refuses it unless forced). */
+export function isDrifted(ownership: StoreOwnership): boolean {
+  return ownership === 'foreign' || ownership === 'modified';
+}
+
 /** Classifies a store's current state against its stamp. */
 export function classifyOwnership(actual: StoreState, known: ReadonlySet<string>): StoreOwnership {
   const hasValues = Object.keys(actual.values).length > 0;
   if (!actual.stamp) return hasValues ? 'foreign' : 'empty';
   if (!known.has(actual.stamp.promotionId)) return hasValues ? 'foreign' : 'empty';
+  // A rendered artifact edited by hand (the file store's .env, say) is a modification too.
+  if (actual.tampered && actual.tampered.length > 0) return 'modified';
   return actual.stamp.contentHash === computeContentHash(actual.values) ? 'ours' : 'modified';
 }
 
@@ -182,8 +189,9 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   const body = { environment: input.environment, source: input.source, stores };
   return {
     ...body,
-    drift: stores.some((s) => s.ownership === 'foreign' || s.ownership === 'modified'),
-    empty: stores.every((s) => s.changes.length === 0),
+    drift: stores.some((s) => isDrifted(s.ownership)),
+    // A drifted store with no key change still needs a write (a forced promote repairs it).
+    empty: stores.every((s) => s.changes.length === 0 && !isDrifted(s.ownership)),
     hash: hashPlan(body),
   };
 }

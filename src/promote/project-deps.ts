@@ -11,7 +11,7 @@ import { resolveFingerprintKey } from '../core/fingerprint.js';
 import { type GitIdentity, openRepository, type Repository } from '../repo/repository.js';
 import { createTreeReader } from '../repo/tree.js';
 import { loadAgeIdentities } from '../sops/age-keys.js';
-import { openStore } from '../stores/registry.js';
+import { openStore, validateStoreConfig } from '../stores/registry.js';
 import type { DesiredState, PromotionDeps } from './promote.js';
 
 /** Options the CLI passes when wiring a promotion to a config repo. */
@@ -45,6 +45,9 @@ export interface ProjectContext {
 export async function loadProjectContext(options: ProjectDepsOptions): Promise<ProjectContext> {
   const repo = await openRepository(options.cwd);
   const project = await loadProject(repo.dir);
+  // A typo in any store's settings is a config error (exit 2) for every command, not only for the
+  // commands that happen to open that store.
+  for (const config of Object.values(project.stores)) validateStoreConfig(config);
   const identity = await resolveGitIdentity(repo, options.env);
   const fingerprintKey = resolveFingerprintKey(options.env, join(repo.gitdir, 'llmcm', 'fingerprint.key'));
   const desiredCache = new Map<string, Promise<DesiredState>>();

@@ -244,6 +244,75 @@ export function driftReasons(plan: PromotionPlan): string[] {
     );
 }
 
+/** At most this many reasons (each one line, at most 300 characters) go into a refusal record. */
+const maxRecordedReasons = 20;
+
+/** One line, bounded: reasons are value-free already, this only keeps trailers readable. */
+function oneLine(text: string, limit = 300): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
+}
+
+/**
+ * Records a refused attempt on refs/llmcm/promotions/<env> (`Llmcm-Result: refused`, the refusal
+ * code, the value-free reasons, the decision id when the gate decided). Takes no lock and touches
+ * no store. Returns the error to throw, its hint naming the record; if the record cannot be
+ * written the refusal still stands (it is thrown unchanged, the failure is logged).
+ */
+async function recordRefusal(
+  deps: PromotionDeps,
+  request: PromoteRequest,
+  attempt: {
+    plan: PromotionPlan;
+    approvals: Approval[];
+    decision: GateDecision | null;
+    now: Date;
+    started: number;
+    error: PromotionRefusedError;
+  },
+): Promise<PromotionRefusedError> {
+  const { plan, decision, error } = attempt;
+  const reasons = error.reasons.slice(0, maxRecordedReasons).map((r) => oneLine(r));
+  if (error.reasons.length > maxRecordedReasons)
+    reasons.push(`… and ${error.reasons.length - maxRecordedReasons} more`);
+  const record: PromotionRecord = {
+    promotionId: newPromotionId(attempt.now),
+    operation: request.operation,
+    environment: request.environment,
+    source: request.source,
+    actor: request.actor,
+    approvals: attempt.approvals.map((a) => `${a.approver}@${a.id}`),
+    decisionId: decision?.decisionId ?? null,
+    bundleSha256: decision?.bundleSha256 ?? null,
+    planHash: plan.hash,
+    result: 'refused',
+    stores: plan.stores.map((s) => ({ store: s.store, outcome: 'skipped', writes: 0 })),
+    durationMs: Date.now() - attempt.started,
+    startedAt: attempt.now.toISOString(),
+    forced: false,
+    fingerprintKeyId: fingerprintKeyId(deps.fingerprintKey),
+    error: oneLine(error.message),
+    refusal: { code: error.code, reasons },
+  };
+  let oid: string;
+  try {
+    oid = await writeRecord(deps.repo, record, {
+      committer: deps.identity,
+      planJson: planJson(plan),
+      ...(deps.onSign ? { onSign: deps.onSign, signingKey: deps.signingKey ?? '' } : {}),
+    });
+  } catch (recordError) {
+    deps.log?.(`the refused attempt could not be recorded: ${(recordError as Error).message.split('\n')[0]}`);
+    return error;
+  }
+  const refused = new PromotionRefusedError(error.message, error.reasons, {
+    code: error.code,
+    hint: `${error.hint ? `${error.hint}; ` : ''}the refused attempt is recorded as ${oid.slice(0, 12)} ('llmcm history ${request.environment}')`,
+  });
+  refused.record = oid;
+  return refused;
+}
+
 /**
  * Promotes a source commit into every store of an environment:
  * plan (+ live-lock, plan-hash and drift refusals) → check → gate → lock → re-plan under the lock → apply
@@ -263,6 +332,12 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
     if (prepared.lock && !prepared.lock.staleReason) {
       throw lockHeldError(prepared.lock);
     }
+    // Refusals by a safeguard (drift, check, gate) are recorded as `refused` attempts before they
+    // are thrown: no lock, no store write, only a record commit (compare-and-set on the chain).
+    let approvals: Approval[] = [];
+    let decision: GateDecision | null = null;
+    const refuse = (error: PromotionRefusedError): Promise<PromotionRefusedError> =>
+      recordRefusal(deps, request, { plan, approvals, decision, now, started, error });
     if (request.planHash && request.planHash !== plan.hash) {
       throw new LlmcmError(
         `the plan changed since it was reviewed (reviewed ${request.planHash.slice(0, 12)}, now ${plan.hash.slice(0, 12)})`,
@@ -275,30 +350,33 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
     }
     if (plan.drift && !request.force) {
       const reasons = driftReasons(plan);
-      throw new PromotionRefusedError(
-        `refusing to overwrite values llmcm did not write: ${reasons.join('; ')}`,
-        reasons,
-        {
-          code: 'STORE_DRIFT',
-          hint: `inspect with 'llmcm drift ${environment}'; pass --force to overwrite`,
-        },
+      throw await refuse(
+        new PromotionRefusedError(
+          `refusing to overwrite values llmcm did not write: ${reasons.join('; ')}`,
+          reasons,
+          {
+            code: 'STORE_DRIFT',
+            hint: `inspect with 'llmcm drift ${environment}'; pass --force to overwrite`,
+          },
+        ),
       );
     }
     if (deps.runCheck) {
       const problems = await deps.runCheck(environment, source);
       if (problems.length > 0) {
-        throw new PromotionRefusedError(
-          `check fails on source ${source.slice(0, 12)} (${problems.length} error${problems.length === 1 ? '' : 's'})`,
-          problems,
-          {
-            code: 'CHECK_FAILED',
-            hint: `run 'llmcm check --env ${environment}' on that commit and fix the findings`,
-          },
+        throw await refuse(
+          new PromotionRefusedError(
+            `check fails on source ${source.slice(0, 12)} (${problems.length} error${problems.length === 1 ? '' : 's'})`,
+            problems,
+            {
+              code: 'CHECK_FAILED',
+              hint: `run 'llmcm check --env ${environment}' on that commit and fix the findings`,
+            },
+          ),
         );
       }
     }
-    const approvals = await collectApprovals(deps.repo, environment, source, request.approvalIds);
-    let decision: GateDecision | null = null;
+    approvals = await collectApprovals(deps.repo, environment, source, request.approvalIds);
     if (deps.evaluateGate) {
       decision = await deps.evaluateGate({
         actor: request.actor,
@@ -310,13 +388,15 @@ export async function promote(deps: PromotionDeps, request: PromoteRequest): Pro
         ...(request.sourceEnvironment ? { sourceEnvironment: request.sourceEnvironment } : {}),
       });
       if (!decision.allowed) {
-        throw new PromotionRefusedError(
-          `the policy gate denies promoting ${source.slice(0, 12)} to ${environment} by ${request.actor}`,
-          decision.reasons,
-          {
-            code: 'GATE_DENIED',
-            hint: 'get the approvals the policy asks for, or ask someone allowed to promote',
-          },
+        throw await refuse(
+          new PromotionRefusedError(
+            `the policy gate denies promoting ${source.slice(0, 12)} to ${environment} by ${request.actor}`,
+            decision.reasons,
+            {
+              code: 'GATE_DENIED',
+              hint: 'get the approvals the policy asks for, or ask someone allowed to promote',
+            },
+          ),
         );
       }
     }

@@ -25,6 +25,69 @@ const requiredPackage: Partial<Record<StoreKind, string>> = {
   postgres: 'pg',
 };
 
+/**
+ * Every setting each kind understands (besides `name` and `kind`). A secret setting `x` may also be
+ * given as `xEnv`. Anything else is a typo or a setting of another kind, and refused: a silently
+ * ignored `path:` once sent rendered secrets to the default directory.
+ */
+const knownSettings: Record<StoreKind, readonly string[]> = {
+  // `directory` is the older name of `path`, still accepted (scripts/bench uses it).
+  file: ['path', 'directory', 'keepRevisions'],
+  vault: ['address', 'token', 'tokenEnv', 'mount', 'prefix', 'namespace', 'layout', 'maxFields', 'timeoutMs'],
+  'aws-secrets-manager': [
+    'region',
+    'endpoint',
+    'accessKeyId',
+    'accessKeyIdEnv',
+    'secretAccessKey',
+    'secretAccessKeyEnv',
+    'sessionToken',
+    'sessionTokenEnv',
+    'prefix',
+    'kmsKeyId',
+    'timeoutMs',
+  ],
+  redis: ['url', 'host', 'port', 'db', 'username', 'password', 'passwordEnv', 'prefix', 'timeoutMs'],
+  postgres: [
+    'connectionString',
+    'connectionStringEnv',
+    'host',
+    'port',
+    'database',
+    'user',
+    'password',
+    'passwordEnv',
+    'table',
+    'schema',
+    'channel',
+    'timeoutMs',
+  ],
+};
+
+/**
+ * Validates one `stores:` entry without opening it: a name, a known kind, and only settings that
+ * kind understands (STORE_CONFIG, exit 2, naming the store and the setting).
+ */
+export function validateStoreConfig(config: StoreConfig): void {
+  if (!config || typeof config.name !== 'string' || config.name.length === 0)
+    throw storeConfigError('?', 'every store needs a name');
+  if (!Object.hasOwn(storeLoaders, config.kind))
+    throw storeConfigError(
+      config.name,
+      `unknown store kind '${String(config.kind)}'`,
+      `use one of: ${storeKinds.join(', ')}`,
+    );
+  const known = knownSettings[config.kind];
+  for (const setting of Object.keys(config)) {
+    if (setting === 'name' || setting === 'kind' || known.includes(setting)) continue;
+    throw storeConfigError(
+      config.name,
+      `unknown setting '${setting}' for a ${config.kind} store`,
+      `${config.kind} stores accept: ${known.join(', ')} (see docs/stores.md)`,
+    );
+  }
+}
+
 /** The store kinds llmcm knows, in a stable order (for help texts and validation). */
 export const storeKinds: readonly StoreKind[] = Object.keys(storeLoaders).sort() as StoreKind[];
 
@@ -34,15 +97,8 @@ export const storeKinds: readonly StoreKind[] = Object.keys(storeLoaders).sort()
  * server surfaces on the first read/apply as a STORE_UNREACHABLE error, not here.
  */
 export async function openStore(config: StoreConfig, context: OpenStoreContext): Promise<Store> {
-  if (!config || typeof config.name !== 'string' || config.name.length === 0)
-    throw storeConfigError('?', 'every store needs a name');
+  validateStoreConfig(config);
   const loader = storeLoaders[config.kind as StoreKind];
-  if (!Object.hasOwn(storeLoaders, config.kind) || !loader)
-    throw storeConfigError(
-      config.name,
-      `unknown store kind '${String(config.kind)}'`,
-      `use one of: ${storeKinds.join(', ')}`,
-    );
   let factory: StoreFactory;
   try {
     factory = await loader();

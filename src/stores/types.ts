@@ -23,6 +23,12 @@ export interface StoreState {
   revision: string | null;
   /** null when llmcm never wrote this environment (or the stamp is missing). */
   stamp: StoreStamp | null;
+  /**
+   * Added later (additive): value-free reasons why what the store holds besides the values no longer
+   * matches what it wrote, e.g. a hand-edited rendered `.env` or manifest of the file store. Present
+   * only when non-empty; the planner then treats the store as modified (drift).
+   */
+  tampered?: string[];
 }
 
 export interface StoreChangeSet {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -29,6 +29,7 @@ import {
 import { computeContentHash } from '../content-hash.js';
 import {
   StoreConflictError,
+  storeConfigError,
   storeCorruptError,
   storeRejectedError,
   storeUnreachableError,
@@ -66,6 +67,23 @@ export interface FileStoreManifest extends FileRevisionSummary {
   keys: number;
   /** Earlier revisions, newest first; the directories of the last `keepRevisions` are kept on disk. */
   history: FileRevisionSummary[];
+  /** sha256 (hex) of each rendered artifact as written (`config.json`, `.env`), to detect hand edits. */
+  files?: Record<string, string>;
+  /** sha256 (hex) of this manifest's JSON without `digest`: a hand edit of the manifest shows. */
+  digest?: string;
+}
+
+/** The rendered artifacts apps read, beside manifest.json. */
+const renderedFiles = ['config.json', '.env'] as const;
+
+function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** manifest.json as written: pretty JSON ending in `digest`, the hash of everything before it. */
+function renderManifest(manifest: FileStoreManifest): string {
+  const { digest: _ignored, ...body } = manifest;
+  return `${JSON.stringify({ ...body, digest: sha256(JSON.stringify(body, null, 2)) }, null, 2)}\n`;
 }
 
 /**
@@ -104,7 +122,9 @@ export class FileStore implements Store {
         throw new StoreConflictError(this.name, environment, options.expectedRevision, current.revision);
       const resolved = resolveChanges(this.name, current.values, changes);
       assertStampMatches(this.name, resolved.next, options.stamp);
-      if (isNoOpApply(current, resolved, options.stamp)) return { revision: current.revision, writes: 0 };
+      // A hand-edited artifact is repaired by rewriting the revision even when the values agree.
+      if (isNoOpApply(current, resolved, options.stamp) && !current.tampered)
+        return { revision: current.revision, writes: 0 };
       const revision = this.writeRevision(envDir, environment, resolved.next, options.stamp);
       return { revision, writes: resolved.writes };
     });
@@ -118,7 +138,12 @@ export class FileStore implements Store {
       const current = this.readState(envDir);
       if (options.expectedRevision !== undefined && current.revision !== options.expectedRevision)
         throw new StoreConflictError(this.name, environment, options.expectedRevision, current.revision);
-      if (sameValues(current.values, previous.values) && stampsEqual(current.stamp, previous.stamp)) return;
+      if (
+        sameValues(current.values, previous.values) &&
+        stampsEqual(current.stamp, previous.stamp) &&
+        !current.tampered
+      )
+        return;
       this.writeRevision(envDir, environment, previous.values, previous.stamp);
     });
   }
@@ -149,8 +174,52 @@ export class FileStore implements Store {
       }
       const values = parseNestedJson(this.name, text, configFile);
       const manifest = this.loadManifest(revisionDir);
-      return { values, revision: String(parseRevisionName(target)), stamp: manifest?.stamp ?? null };
+      const state: StoreState = {
+        values,
+        revision: String(parseRevisionName(target)),
+        stamp: manifest?.stamp ?? null,
+      };
+      const tampered = this.inspectArtifacts(envDir, revisionDir, text, manifest);
+      if (tampered.length > 0) state.tampered = tampered;
+      return state;
     }
+  }
+
+  /**
+   * Compares what the current revision holds with what this store wrote there: each rendered
+   * artifact against the hash the manifest recorded, the manifest against its own digest, and the
+   * stable top-level paths apps open against the `current/` links. Value-free reasons; empty = intact.
+   */
+  private inspectArtifacts(
+    envDir: string,
+    revisionDir: string,
+    configText: string,
+    manifest: FileStoreManifest | null,
+  ): string[] {
+    const problems: string[] = [];
+    if (manifest === null) return ['manifest.json is missing'];
+    const manifestText = readText(join(revisionDir, 'manifest.json'));
+    if (manifest.digest !== undefined && manifestText !== renderManifest(manifest))
+      problems.push('manifest.json was edited outside llmcm');
+    if (manifest.files) {
+      for (const file of renderedFiles) {
+        const text = file === 'config.json' ? configText : readText(join(revisionDir, file));
+        if (text === null) problems.push(`${file} is missing`);
+        else if (sha256(text) !== manifest.files[file]) problems.push(`${file} was edited outside llmcm`);
+      }
+    }
+    for (const file of renderedFiles) {
+      const path = join(envDir, file);
+      try {
+        const stat = lstatSync(path);
+        if (stat.isSymbolicLink() && readlinkSync(path) === `current/${file}`) continue;
+        // Apps read this path: a link replaced by a file (e.g. `sed -i`) holds whatever was written.
+        problems.push(`${file} no longer follows the current revision (replaced outside llmcm)`);
+      } catch {
+        problems.push(`${file} is missing`);
+      }
+    }
+    return problems;
   }
 
   /** `revisions/<n>` as recorded in the `current` symlink, or null before the first write. */
@@ -243,6 +312,7 @@ export class FileStore implements Store {
       stamp,
       keys: Object.keys(values).length,
       history,
+      files: { 'config.json': sha256(configJson), '.env': sha256(dotEnv) },
     };
     const temp = join(revisionsDir, `.tmp-${randomBytes(6).toString('hex')}`);
     const name = revisionName(revision);
@@ -250,7 +320,7 @@ export class FileStore implements Store {
       mkdirSync(temp, { mode: 0o700 });
       writeFileAtomic(join(temp, 'config.json'), configJson, { mode: 0o600 });
       writeFileAtomic(join(temp, '.env'), dotEnv, { mode: 0o600 });
-      writeFileAtomic(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+      writeFileAtomic(join(temp, 'manifest.json'), renderManifest(manifest), { mode: 0o600 });
       renameSync(temp, join(revisionsDir, name));
     } catch (error) {
       rmSync(temp, { recursive: true, force: true });
@@ -270,12 +340,14 @@ export class FileStore implements Store {
       );
     }
     fsyncPath(revisionsDir);
+    // The stable links go first (dangling until the first `current` exists), so no reader ever
+    // sees a current revision without them.
+    this.ensureStableLinks(envDir);
     // The commit point: one rename of a fresh symlink over `current`.
     const link = join(envDir, `.current-${randomBytes(6).toString('hex')}`);
     symlinkSync(`revisions/${name}`, link);
     renameSync(link, join(envDir, 'current'));
     fsyncPath(envDir);
-    this.ensureStableLinks(envDir);
     this.pruneRevisions(revisionsDir, revision);
     return String(revision);
   }
@@ -398,9 +470,13 @@ export class FileStore implements Store {
   }
 }
 
-/** Opens the file store; `directory` (default `.llmcm/stores/<name>`) is relative to the project root. */
+/** Opens the file store; `path` (default `.llmcm/stores/<name>`) is relative to the project root. */
 export async function openFileStore(settings: StoreSettings, context: OpenStoreContext): Promise<Store> {
-  const configured = settings.string('directory', join('.llmcm', 'stores', settings.name)) as string;
+  // `path` is the documented name; `directory` is its older spelling. Both at once is ambiguous.
+  if (settings.string('path') !== undefined && settings.string('directory') !== undefined)
+    throw storeConfigError(settings.name, "give either 'path' or its older name 'directory', not both");
+  const configured = (settings.string('path') ??
+    settings.string('directory', join('.llmcm', 'stores', settings.name))) as string;
   const directory = isAbsolute(configured) ? configured : resolve(context.root, configured);
   return new FileStore(settings.name, directory, Math.max(2, settings.integer('keepRevisions', 20)));
 }

@@ -16,7 +16,7 @@ function renderedValues(dir: string): string[] {
     if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
     else if (typeof v === 'string' && v.length >= 12) values.push(v);
   };
-  const stores = join(dir, '.llmcm', 'stores', 'local');
+  const stores = join(dir, '.llmcm', 'store');
   for (const env of readdirSync(stores).filter((e) => !e.startsWith('.'))) {
     walk(JSON.parse(readFileSync(join(stores, env, 'config.json'), 'utf8')));
   }
@@ -72,6 +72,8 @@ describe('npm start (llmcm demo)', () => {
       });
     const history = llmcm('history', 'prod');
     expect(history.stdout).toMatch(/succeeded +promote +[0-9a-f]{12} +by ravi/);
+    // The demo's deliberate refusal of prod is a recorded attempt too (refused, no store written).
+    expect(history.stdout).toMatch(/refused +promote +[0-9a-f]{12} +by \S+ .*local:skipped +writes 0/);
     const plan = llmcm('plan', 'staging', '--from', 'dev', '--format', 'json');
     expect(plan.status).toBe(0);
     expect(JSON.parse(plan.stdout)).toMatchObject({

@@ -65,7 +65,7 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
   beforeAll(() => {
     // Distinct store names per test file run; sorted order a-file, b-redis, c-vault is the apply order.
     stores = [
-      { name: 'a-file', kind: 'file', directory: '.llmcm/a' },
+      { name: 'a-file', kind: 'file', path: '.llmcm/a' },
       redis().storeConfig('b-redis'),
       vault().storeConfig('c-vault'),
     ];
@@ -170,7 +170,7 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     try {
       counter++;
       const p = createProjectRepo([
-        { name: 'a-file', kind: 'file', directory: '.llmcm/a' },
+        { name: 'a-file', kind: 'file', path: '.llmcm/a' },
         {
           name: 'z-silent',
           kind: 'vault',
@@ -216,7 +216,7 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     const port = (proxy.address() as { port: number }).port;
     counter++;
     const p = createProjectRepo([
-      { name: 'a-file', kind: 'file', directory: '.llmcm/a' },
+      { name: 'a-file', kind: 'file', path: '.llmcm/a' },
       { ...vault().storeConfig('z-vault'), address: `http://127.0.0.1:${port}`, prefix: `t${counter}` },
     ]);
     project = p;
@@ -303,7 +303,15 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
     const refused = await cliRun(p.dir, ['promote', 'dev', '--actor', 'alice']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/did not write/);
-    expect(p.git('for-each-ref', 'refs/llmcm')).toBe('');
+    // The refusal is recorded (no lock ref, no store written): only the record chain exists.
+    expect(p.git('for-each-ref', '--format=%(refname)', 'refs/llmcm')).toBe('refs/llmcm/promotions/dev');
+    expect(p.git('log', '-1', '--format=%B', 'refs/llmcm/promotions/dev')).toMatch(
+      /Llmcm-Refusal: STORE_DRIFT[\s\S]*Llmcm-Result: refused/,
+    );
+    expect((await readAll(p.dir))[stores.find((s) => s.kind === 'redis')!.name]).toEqual({
+      'flags.level': 'hand-edited',
+    });
+    expect(Object.keys((await readAll(p.dir))[stores.find((s) => s.kind === 'file')!.name]!)).toEqual([]);
     const forced = await cliRun(p.dir, ['promote', 'dev', '--actor', 'alice', '--force']);
     expect(forced.code).toBe(0);
     expect(source).toBeTruthy();
@@ -312,7 +320,7 @@ describeWithTools(['redis-server', 'bao'], 'promote into real stores (file + red
 
 describe('promote refuses a source that fails check', () => {
   it('runs check on the exact source commit, exit 1, nothing written', async () => {
-    const p = createProjectRepo([{ name: 'a-file', kind: 'file', directory: '.llmcm/a' }]);
+    const p = createProjectRepo([{ name: 'a-file', kind: 'file', path: '.llmcm/a' }]);
     try {
       const good = p.setValues('dev', { level: 1 });
       const bad = p.commit({ 'environments/dev/flags.yaml': 'level: 5\n' }, 'break the flags schema');
@@ -320,7 +328,16 @@ describe('promote refuses a source that fails check', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/check fails on source [0-9a-f]{12}/);
       expect(refused.stderr).toMatch(/environments\/dev\/flags\.yaml:1 schema/);
-      expect(p.git('for-each-ref', 'refs/llmcm')).toBe('');
+      expect(refused.stderr).toMatch(/the refused attempt is recorded as [0-9a-f]{12}/);
+      // Recorded as a refused attempt; no lock was taken and the store was not written.
+      expect(p.git('for-each-ref', '--format=%(refname)', 'refs/llmcm')).toBe('refs/llmcm/promotions/dev');
+      expect(p.git('log', '-1', '--format=%B', 'refs/llmcm/promotions/dev')).toMatch(
+        /Llmcm-Refusal: CHECK_FAILED[\s\S]*Llmcm-Refusal-Reason: environments\/dev\/flags\.yaml:1 schema[\s\S]*Llmcm-Result: refused/,
+      );
+      expect((await readAll(p.dir))['a-file']).toEqual({});
+      const history = await cliRun(p.dir, ['history', 'dev']);
+      expect(history.stdout).toMatch(/refused +promote/);
+      expect((await cliRun(p.dir, ['audit', 'verify'])).code).toBe(0);
       // The working tree is broken, but the good commit is what gets checked and promoted.
       const ok = await cliRun(p.dir, ['promote', 'dev', '--ref', good, '--actor', 'alice']);
       expect(ok.code, ok.stderr).toBe(0);
@@ -333,7 +350,7 @@ describe('promote refuses a source that fails check', () => {
 describe('promote with an unreachable store', () => {
   it('fails clearly with exit 4 and writes nothing', async () => {
     const p = createProjectRepo([
-      { name: 'a-file', kind: 'file', directory: '.llmcm/a' },
+      { name: 'a-file', kind: 'file', path: '.llmcm/a' },
       await unreachableStoreConfig('redis', 'b-redis'),
     ]);
     try {

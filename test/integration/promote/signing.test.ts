@@ -12,7 +12,7 @@ afterEach(() => project?.remove());
 // ssh-keygen (openssh-client) is a system tool on every supported machine; a missing one fails loudly.
 describe('signed records and approvals (ssh-keygen, verified by git)', () => {
   it('signs with git user.signingkey and git verify-commit accepts it', () => {
-    const p = createProjectRepo([{ name: 'a-file', kind: 'file', directory: '.llmcm/a' }]);
+    const p = createProjectRepo([{ name: 'a-file', kind: 'file', path: '.llmcm/a' }]);
     project = p;
     const key = join(p.dir, '.git', 'llmcm-test-signing-key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'llmcm@example.test', '-f', key]);
@@ -56,7 +56,7 @@ describe('signed records and approvals (ssh-keygen, verified by git)', () => {
   });
 
   it('says what to configure when no signing key is set, writing nothing', () => {
-    const p = createProjectRepo([{ name: 'a-file', kind: 'file', directory: '.llmcm/a' }]);
+    const p = createProjectRepo([{ name: 'a-file', kind: 'file', path: '.llmcm/a' }]);
     project = p;
     p.setValues('dev', { level: 1 });
     const run = spawnSync(process.execPath, [cli, 'promote', 'dev', '--actor', 'alice', '--sign'], {

@@ -10,10 +10,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('file store (contract)', () => {
   defineStoreContract(() => ({
-    open: () =>
-      openStore({ name: 'rendered', kind: 'file', directory: 'stores/rendered' }, { root, env: {} }),
+    open: () => openStore({ name: 'rendered', kind: 'file', path: 'stores/rendered' }, { root, env: {} }),
     // A directory below a regular file can never be created or read.
     openUnreachable: () =>
-      openStore({ name: 'rendered', kind: 'file', directory: '/dev/null/llmcm' }, { root, env: {} }),
+      openStore({ name: 'rendered', kind: 'file', path: '/dev/null/llmcm' }, { root, env: {} }),
   }));
 });

@@ -140,14 +140,15 @@ describe('promote', () => {
   it('refuses to overwrite a value it did not write, unless forced', async () => {
     stores.get('b')!.data.set('dev', { values: { foreign: 'x' }, revision: '1', stamp: null });
     await expect(promote(deps(), request())).rejects.toMatchObject({ code: 'STORE_DRIFT', exitCode: 1 });
-    expect(await readRef(repo, recordRef('dev'))).toBeNull();
+    // Recorded as refused; no store written.
+    expect((await listRecords(repo, 'dev')).map((r) => r.result)).toEqual(['refused']);
     expect(stores.get('a')!.writes).toBe(0);
     const out = await promote(deps(), request({ force: true }));
     expect(out.status).toBe('succeeded');
     expect((await listRecords(repo, 'dev'))[0]!.forced).toBe(true);
   });
 
-  it('refuses a stale plan hash, an unknown environment, and a failing check, writing nothing', async () => {
+  it('refuses a stale plan hash, an unknown environment, and a failing check, writing no store', async () => {
     await expect(promote(deps(), request({ planHash: 'f'.repeat(64) }))).rejects.toMatchObject({
       code: 'PLAN_HASH_MISMATCH',
     });
@@ -158,8 +159,53 @@ describe('promote', () => {
     await expect(
       promote(deps({ runCheck: async () => ['environments/dev/x.yaml:3: bad'] }), request()),
     ).rejects.toMatchObject({ code: 'CHECK_FAILED', exitCode: 1 });
-    expect(await readRef(repo, recordRef('dev'))).toBeNull();
-    expect([...stores.values()].every((s) => s.writes === 0)).toBe(true);
+    // Only the check refusal is a recorded attempt (input errors are not attempts).
+    const records = await listRecords(repo, 'dev');
+    expect(records.map((r) => [r.result, r.refusal?.code])).toEqual([['refused', 'CHECK_FAILED']]);
+    expect(records[0]!.refusal!.reasons).toEqual(['environments/dev/x.yaml:3: bad']);
+    expect([...stores.values()].every((s) => s.writes === 0 && s.applyCalls === 0)).toBe(true);
+  });
+
+  it('records a gate refusal (reasons, decision id) without the lock or any store write; a completed re-run writes nothing', async () => {
+    const gate = async (r: { actor: string }) => ({
+      allowed: r.actor === 'alice',
+      reasons: r.actor === 'alice' ? [] : [`no role of '${r.actor}' may promote to dev`],
+      decisionId: `d-${r.actor}`,
+      bundleSha256: 'b'.repeat(64),
+    });
+    const error = await promote(deps({ evaluateGate: gate }), request({ actor: 'mallory' })).then(
+      () => null,
+      (e: unknown) => e as { code: string; record: string | null; hint: string },
+    );
+    expect(error).toMatchObject({ code: 'GATE_DENIED', exitCode: 1 });
+    expect(error!.record).toMatch(/^[0-9a-f]{40}$/);
+    expect(error!.hint).toContain(error!.record!.slice(0, 12));
+    expect(await readRef(repo, lockRef('dev'))).toBeNull();
+    expect([...stores.values()].every((s) => s.applyCalls === 0)).toBe(true);
+    const [refused] = await listRecords(repo, 'dev');
+    expect(refused).toMatchObject({
+      result: 'refused',
+      actor: 'mallory',
+      decisionId: 'd-mallory',
+      refusal: { code: 'GATE_DENIED', reasons: ["no role of 'mallory' may promote to dev"] },
+    });
+    expect(refused!.stores.every((s) => s.outcome === 'skipped' && s.writes === 0)).toBe(true);
+    const message = temp.git('log', '-1', '--format=%B', recordRef('dev'));
+    expect(message).toContain('Llmcm-Result: refused');
+    expect(message).toContain('Llmcm-Decision-Id: d-mallory');
+    expect(message).toContain("Llmcm-Refusal-Reason: no role of 'mallory' may promote to dev");
+    expect(temp.git('log', '-p', recordRef('dev'))).not.toContain('CANARY');
+    // The chain with a refused record verifies.
+    const { verifyRecords } = await import('../../../src/audit/verify.js');
+    expect((await verifyRecords(repo)).problems).toEqual([]);
+    // Then alice promotes, and re-running her completed promotion writes nothing at all.
+    expect((await promote(deps({ evaluateGate: gate }), request())).status).toBe('succeeded');
+    const head = await readRef(repo, recordRef('dev'));
+    const again = await promote(deps({ evaluateGate: gate }), request());
+    expect(again.status).toBe('up-to-date');
+    expect(await readRef(repo, recordRef('dev'))).toBe(head);
+    expect((await listRecords(repo, 'dev')).map((r) => r.result)).toEqual(['succeeded', 'refused']);
+    expect((await verifyRecords(repo)).ok).toBe(true);
   });
 
   it('passes approvals to the gate and refuses when it denies', async () => {
