@@ -5,7 +5,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   type KeyObject,
   randomBytes,
@@ -194,12 +193,11 @@ function dearmor(text: string): Buffer | undefined {
 /** Encrypts `plaintext` to one X25519 recipient as an armored age file. */
 export function encryptToX25519(recipientRaw: Buffer, plaintext: Uint8Array): string {
   const fileKey = randomBytes(16);
-  const pair = generateKeyPairSync('x25519');
-  const ephemeral = pair.privateKey;
-  const ephemeralRaw = Buffer.from(
-    (pair.publicKey.export({ format: 'jwk' }) as { x: string }).x,
-    'base64url',
-  );
+  // The ephemeral key is 32 random bytes (X25519 clamps any scalar), as age does it. Not
+  // generateKeyPairSync: on Node 20.20 a GC that collects its KeyGenJob during a JWK export can
+  // deadlock the process (seen once in ~800 encrypts: main thread waiting on a mutex in ~KeyGenJob).
+  const ephemeral = privateKeyFromRaw(randomBytes(32));
+  const ephemeralRaw = rawPublicOf(ephemeral);
   const shared = diffieHellman({ privateKey: ephemeral, publicKey: publicKeyFromRaw(recipientRaw) });
   const wrapKey = hkdf(shared, Buffer.concat([ephemeralRaw, recipientRaw]), x25519Label);
   const body = chachaSeal(wrapKey, Buffer.alloc(12), fileKey);
