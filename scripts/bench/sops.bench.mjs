@@ -55,8 +55,16 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function timeProcess(bin, args) {
   const t0 = now();
-  const r = spawnSync(bin, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  // A timeout, so that a hung process fails the run instead of stalling it.
+  const r = spawnSync(bin, args, {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+    timeout: 60_000,
+  });
   const t = now() - t0;
+  if (r.error) throw new Error(`${bin} ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0)
     throw new Error(`${bin} ${args.join(' ')} failed: ${r.stderr.toString().split('\n')[0]}`);
   return { t, out: r.stdout.toString() };
