@@ -79,7 +79,8 @@ export function appendDecisionRecords(logPath: string, records: readonly Decisio
 /** The commit the policies were read at (HEAD of the repo holding `root`), or `unknown` outside git. */
 export async function resolveRevision(root: string): Promise<string> {
   try {
-    const git = await import('isomorphic-git');
+    // CommonJS package: `.default` is module.exports both under Node's loader and in the bundled CLI.
+    const git = (await import('isomorphic-git')).default;
     const dir = await git.findRoot({ fs, filepath: root });
     return await git.resolveRef({ fs, dir, ref: 'HEAD' });
   } catch {

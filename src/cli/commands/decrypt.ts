@@ -66,7 +66,9 @@ layout and mode 0600.`,
       const sops = await import('../../sops/index.js');
       const value = sops.extractFromPlainText(out, format, sops.parseTreePath(extract));
       if (value !== null && typeof value === 'object') {
-        const { stringify } = await import('yaml');
+        // yaml is CommonJS: Node's loader exposes named exports, a bundled chunk only `default`.
+        const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+        const stringify = yaml.stringify ?? yaml.default!.stringify;
         out = format === 'json' ? `${JSON.stringify(value, null, 4)}\n` : stringify(value);
       } else out = value === null ? 'null' : String(value);
     }
