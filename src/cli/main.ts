@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLlmcmError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
+import { scrubJsonSnippets } from '../core/json-input.js';
 import { packageRoot } from '../core/package-root.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { renderCommandHelp, renderGlobalHelp } from './help.js';
@@ -114,7 +115,7 @@ function usage(message: string): Error {
 /** One line on stderr, a hint when we have one, and the stack only with --debug. */
 function reportError(error: unknown, debug: boolean): number {
   if (isLlmcmError(error)) {
-    process.stderr.write(`llmcm: error: ${error.toOneLine()}\n`);
+    process.stderr.write(`llmcm: error: ${scrubJsonSnippets(error.toOneLine())}\n`);
     if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
@@ -124,7 +125,7 @@ function reportError(error: unknown, debug: boolean): number {
     return ExitCode.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`llmcm: internal error: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`llmcm: internal error: ${scrubJsonSnippets(message.split('\n')[0] ?? '')}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   else process.stderr.write('  hint: run again with --debug for details, and please report it\n');
   return ExitCode.internal;
@@ -135,6 +136,14 @@ function packageVersion(): string {
     version: string;
   };
   return pkg.version;
+}
+
+// `llmcm audit | head` closes the pipe early: that is the reader's choice, not an error to trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);
+    throw error;
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
+import { parseJsonInput } from '../core/json-input.js';
 import type { SopsFormat } from './formats/types.js';
 import { detectIndent } from './formats/yaml-format.js';
 
@@ -214,7 +215,7 @@ function editJson(
   path: TreePath,
   mutate: (parent: Record<string, unknown> | unknown[], key: string | number) => void,
 ): string {
-  const root = JSON.parse(text) as unknown;
+  const root = parseJsonInput(text, { code: 'SOPS_BAD_JSON' });
   let cursor = root as Record<string | number, unknown>;
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i]!;
@@ -289,7 +290,7 @@ export function unsetInPlainText(text: string, format: SopsFormat, path: TreePat
 /** Reads the value at a path from plaintext text (for --extract). */
 export function extractFromPlainText(text: string, format: SopsFormat, path: TreePath): unknown {
   let root: unknown;
-  if (format === 'json') root = JSON.parse(text);
+  if (format === 'json') root = parseJsonInput(text, { code: 'SOPS_BAD_JSON' });
   else if (format === 'dotenv') {
     root = Object.fromEntries(
       text

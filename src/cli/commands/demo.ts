@@ -319,7 +319,7 @@ export const demoCommand: CommandSpec = {
         out(`   ${environment.padEnd(8)} ${report.stores.map((s) => `${s.store}: ${s.status}`).join(', ')}`);
       }
       out(
-        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s — ${keep ? `rendered config in ${join(dir, '.llmcm', 'stores')}` : 'scratch repo removed (--keep keeps it)'}`,
+        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s — ${keep ? `rendered config in ${join(dir, '.llmcm', 'store')}` : 'scratch repo removed (--keep keeps it)'}`,
       );
       return drifted || !verified.ok ? 1 : 0;
     } finally {

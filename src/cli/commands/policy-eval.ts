@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
+import { parseJsonInput } from '../../core/json-input.js';
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
 
 /** `llmcm policy eval`: evaluate one input against the compiled policy, for debugging. */
@@ -41,20 +42,11 @@ export const policyEvalCommand: CommandSpec = {
         file,
       });
     }
-    let input: unknown;
-    try {
-      input = JSON.parse(text);
-    } catch (error) {
-      const position = /position (\d+)/.exec((error as Error).message);
-      const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-      throw new LlmcmError(`input is not valid JSON: ${(error as Error).message.split(' in JSON')[0]}`, {
-        code: 'POLICY_INPUT_PARSE',
-        kind: 'input',
-        file,
-        line,
-        hint: 'the input must be one JSON value',
-      });
-    }
+    const input = parseJsonInput(text, {
+      code: 'POLICY_INPUT_PARSE',
+      file,
+      hint: 'the input must be one JSON value',
+    });
     const { loadPolicyEngine } = await import('../../policy/engine.js');
     const engine = await loadPolicyEngine({
       root: context.cwd,

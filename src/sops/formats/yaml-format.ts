@@ -15,6 +15,7 @@ import {
   Document as YamlDocument,
 } from 'yaml';
 import { LlmcmError } from '../../core/errors.js';
+import { parseJsonInput } from '../../core/json-input.js';
 import { formatGoFloat } from '../go-format.js';
 import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
 import { jsValueOf, type PlainValue, resolveYamlV3Plain } from '../values.js';
@@ -128,19 +129,7 @@ export function renderYamlMetadataDocument(metadata: Record<string, unknown>, in
 export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json' = 'yaml'): ParsedYamlFile {
   const json = mode === 'json';
   if (json) {
-    try {
-      JSON.parse(text);
-    } catch (error) {
-      throw new LlmcmError(
-        `not valid JSON: ${(error as Error).message.split('\n')[0]!.replace(/"[^"]*"/g, '…')}`,
-        {
-          code: 'SOPS_BAD_JSON',
-          kind: 'input',
-          file,
-          hint: 'fix the JSON syntax',
-        },
-      );
-    }
+    parseJsonInput(text, { code: 'SOPS_BAD_JSON', file });
   }
   const lineCounter = new LineCounter();
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));

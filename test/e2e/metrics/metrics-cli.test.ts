@@ -35,7 +35,7 @@ describe('--metrics-file: the built CLI in a temp copy of the example config rep
     const text = readFileSync(join(repo, 'metrics', name), 'utf8');
     return { text, parsed: parseExposition(text) };
   };
-  const storeConfig = () => join(repo, '.llmcm', 'stores', 'local', 'dev', 'config.json');
+  const storeConfig = () => join(repo, '.llmcm', 'store', 'dev', 'config.json');
 
   beforeAll(() => {
     if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: run `npm run -s build` first');
@@ -140,7 +140,9 @@ describe('--metrics-file: the built CLI in a temp copy of the example config rep
     expect(warnings).toEqual([
       expect.stringMatching(/^llmcm: warning: metrics not written: cannot write .*ENOENT/),
     ]);
-    expect(r.stderr.replace(`${warnings[0]}\n`, '')).toBe(plain.stderr);
+    // Each refused attempt is its own record commit, so only the record id may differ.
+    const sameRecord = (text: string) => text.replace(/recorded as [0-9a-f]{12}/g, 'recorded as <record>');
+    expect(sameRecord(r.stderr.replace(`${warnings[0]}\n`, ''))).toBe(sameRecord(plain.stderr));
     const drift = run(['drift', 'dev', '--metrics-file', 'no-such-dir/drift.prom']);
     expect(drift.code).toBe(1);
     expect(drift.stderr).toMatch(/^llmcm: warning: metrics not written/m);
