@@ -1,8 +1,8 @@
 import { flattenTree, isSecretLeaf, stringifyLeaf } from '../config/flatten.js';
 import type { LoadedEnvironment } from '../config/types.js';
 import { keyedFingerprint } from '../core/fingerprint.js';
+import { isSecretLookingKey } from '../core/secret-keys.js';
 import { pointerSegments } from './locate.js';
-import { isSecretLookingKey } from './secret-keys.js';
 
 /** One key added, removed or changed in an environment. Secret values never appear, only fingerprints. */
 export interface KeyChange {

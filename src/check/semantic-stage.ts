@@ -2,9 +2,9 @@ import { isPlainMap } from '../config/merge.js';
 import type { LoadedEnvironment, LoadedFile } from '../config/types.js';
 import { escapePointerSegment } from '../config/yaml-source.js';
 import type { Finding } from '../core/findings.js';
+import { isSecretLookingKey, isSecretReference } from '../core/secret-keys.js';
 import { locationOf, pointerSegments } from './locate.js';
 import { closest } from './schema-stage.js';
-import { isSecretLookingKey, isSecretReference } from './secret-keys.js';
 
 type Dict = Record<string, unknown>;
 const dict = (value: unknown): Dict => (isPlainMap(value) ? value : {});

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { isSecretLookingKey, isSecretReference } from '../core/secret-keys.js';
 import { flattenTree, isSecretLeaf, secretVariableName, stringifyLeaf } from './flatten.js';
 import { isPlainMap } from './merge.js';
 import type { LoadedEnvironment } from './types.js';
@@ -27,7 +28,9 @@ export function renderEnvironment(
 ): string {
   const mode = options.secrets ?? 'reference';
   const secretOf = (pointer: string, value: unknown, style: 'litellm' | 'shell'): unknown => {
-    if (!isSecretLeaf(loaded, pointer)) return value;
+    // A value under a secret-looking key is treated as a secret even when it was committed in clear
+    // (check reports that as an error): render must never be the place where it gets printed.
+    if (!isSecretLeaf(loaded, pointer) && !looksLikeClearSecret(pointer, value)) return value;
     if (mode === 'keep') return value;
     const name = secretVariableName(pointer);
     return style === 'litellm' ? `os.environ/${name}` : `\${${name}}`;
@@ -53,6 +56,15 @@ export function renderEnvironment(
         2,
       )}\n`;
   }
+}
+
+function looksLikeClearSecret(pointer: string, value: unknown): boolean {
+  if (typeof value !== 'string' || value === '' || isSecretReference(value)) return false;
+  const key = pointer
+    .slice(pointer.lastIndexOf('/') + 1)
+    .replace(/~1/g, '/')
+    .replace(/~0/g, '~');
+  return isSecretLookingKey(key);
 }
 
 function mapSecrets(value: unknown, pointer: string, secret: (p: string, v: unknown) => unknown): unknown {

@@ -1,11 +1,12 @@
+import { secretKeyPattern } from '../core/secret-keys.js';
+
 /** A secret as the policies see it: never the value, only how it is stored. */
 export interface SecretMarker {
   $secret: 'encrypted' | 'reference' | 'plaintext';
 }
 
-/** Keys whose values are secrets (the same expression as the example .sops.yaml's encrypted_regex). */
-export const secretKeyPattern =
-  /^(.*[_-])?(api_?key|token|password|passwd|secret|private_?key|master_?key|salt_?key|signing_?key|access_?key|credentials?|dsn|database_?url)$/i;
+/** Keys whose values are secrets: one definition for the whole pipeline (src/core/secret-keys.ts). */
+export { secretKeyPattern };
 
 const sopsEnvelope = /^ENC\[AES256_GCM,/;
 

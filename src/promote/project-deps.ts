@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { isSecretLookingKey } from '../check/secret-keys.js';
 import { loadEnvironment } from '../config/environment.js';
 import { flattenForStore, secretKeys } from '../config/flatten.js';
 import { loadProject } from '../config/project.js';
 import { adaptTreeReader } from '../config/reader.js';
 import type { ProjectConfig } from '../config/types.js';
 import { resolveFingerprintKey } from '../core/fingerprint.js';
+import { isSecretLookingKey } from '../core/secret-keys.js';
 import { type GitIdentity, openRepository, type Repository } from '../repo/repository.js';
 import { createTreeReader } from '../repo/tree.js';
 import { loadAgeIdentities } from '../sops/age-keys.js';

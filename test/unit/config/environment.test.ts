@@ -79,3 +79,26 @@ describe('loadEnvironment on the example repo (keyless)', async () => {
     expect(renderEnvironment(prod, 'litellm')).not.toContain('llama-local');
   });
 });
+
+describe('render never prints a secret committed in clear', async () => {
+  const project = await loadProject(projectRoot);
+  const prod = await loadEnvironment(project, 'prod');
+  // The same environment, but with the OpenAI key committed as plaintext (check reports it as an error;
+  // render must still not print it).
+  const canary = 'sk-CANARYclearTextValue0123456789';
+  const tree = structuredClone(prod.tree) as { providers: Record<string, Record<string, unknown>> };
+  tree.providers.openai!.api_key = canary;
+  const secrets = new Map(prod.secrets);
+  secrets.delete('/providers/openai/api_key');
+  const leaky = { ...prod, tree, secrets };
+
+  it.each(['json', 'env', 'litellm', 'portkey'] as const)('%s references it instead', (format) => {
+    const out = renderEnvironment(leaky, format);
+    expect(out).not.toContain('CANARY');
+  });
+
+  it('still prints ordinary values and secret references as they are', () => {
+    const out = renderEnvironment(leaky, 'json');
+    expect(out).toContain('"temperature": 0.1');
+  });
+});
