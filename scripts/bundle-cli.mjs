@@ -24,6 +24,8 @@ await build({
   sourcemap: 'linked',
   external: ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'],
   // CommonJS dependencies inside an ESM bundle need a real `require` for node: built-ins.
-  banner: { js: "import { createRequire as __llmcmCreateRequire } from 'node:module';\nconst require = __llmcmCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __llmcmCreateRequire } from 'node:module';\nconst require = __llmcmCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
