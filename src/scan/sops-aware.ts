@@ -344,25 +344,84 @@ export function findUnencryptedValues(
     .map((leaf) => unencryptedFinding(filePath, leaf, description));
 }
 
-/** Encrypted key paths of a SOPS file, for spotting decrypted copies. */
-export function encryptedKeyPaths(filePath: string, text: string): Set<string> | undefined {
+/** What a SOPS file shows without its key, for telling which one a decrypted copy came from. */
+export interface EncryptedShape {
+  /**
+   * Encrypted key paths (`\0`-joined), each with the plaintext byte lengths of its values: AES-GCM
+   * ciphertext is exactly as long as the plaintext, so `data:` gives them away (one per sequence item).
+   */
+  encrypted: Map<string, number[]>;
+  /** Every key path of the file outside its `sops` block, encrypted or not. */
+  keys: Set<string>;
+}
+
+const ENC_DATA = /^ENC\[AES256_GCM,data:([^,\]]*)/;
+
+/** The encrypted keys, value lengths and key paths of a SOPS file (undefined when it is not one). */
+export function encryptedShape(filePath: string, text: string): EncryptedShape | undefined {
   if (!isSopsFile(text)) return undefined;
   const leaves = leafValues(text, kindOf(filePath));
   if (!leaves) return undefined;
-  const paths = new Set(
-    leaves.filter((l) => l.value.startsWith('ENC[AES256_GCM,')).map((l) => l.keys.join('\0')),
-  );
-  return paths.size > 0 ? paths : undefined;
+  const encrypted = new Map<string, number[]>();
+  const keys = new Set<string>();
+  for (const leaf of leaves) {
+    const path = leaf.keys.join('\0');
+    keys.add(path);
+    const m = ENC_DATA.exec(leaf.value);
+    if (!m) continue;
+    const lengths = encrypted.get(path) ?? [];
+    lengths.push(Buffer.from(m[1]!, 'base64').length);
+    encrypted.set(path, lengths);
+  }
+  return encrypted.size > 0 ? { encrypted, keys } : undefined;
 }
+
+/** How well a plaintext file matches a SOPS file: compared in order, higher is better. */
+type MatchScore = [sameLength: number, covered: number, keyOverlap: number];
+
+function scoreCandidate(
+  shape: EncryptedShape,
+  byPath: ReadonlyMap<string, LeafValue[]>,
+): MatchScore | undefined {
+  let covered = 0;
+  let sameLength = 0;
+  for (const [path, lengths] of shape.encrypted) {
+    const leaves = byPath.get(path);
+    if (!leaves) continue;
+    covered++;
+    const left = [...lengths];
+    for (const leaf of leaves) {
+      const i = left.indexOf(Buffer.byteLength(leaf.value));
+      if (i >= 0) {
+        sameLength++;
+        left.splice(i, 1);
+      }
+    }
+  }
+  // All encrypted keys present (or nearly: a copy may have been edited a little).
+  if (covered < Math.max(1, Math.ceil(shape.encrypted.size * 0.8))) return undefined;
+  let shared = 0;
+  for (const path of byPath.keys()) if (shape.keys.has(path)) shared++;
+  const keyOverlap = shared / (shape.keys.size + byPath.size - shared);
+  return [sameLength, covered, keyOverlap];
+}
+
+const better = (a: MatchScore, b: MatchScore): boolean => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  return false;
+};
 
 /**
  * A plaintext file whose keys cover the encrypted keys of a SOPS file is a decrypted copy
  * committed by mistake (`sops -d secrets.enc.yaml > secrets.yaml`). Each such value is a finding.
+ * Sibling SOPS files often share most keys (dev/staging/prod), so every candidate is scored and
+ * the best match wins: most values of the same length as the ciphertext, then most encrypted keys
+ * present, then the most similar key set.
  */
 export function findDecryptedCopies(
   filePath: string,
   text: string,
-  encrypted: ReadonlyMap<string, Set<string>>,
+  encrypted: ReadonlyMap<string, EncryptedShape>,
 ): RawFinding[] {
   if (encrypted.size === 0 || isSopsFile(text)) return [];
   const kind = kindOf(filePath);
@@ -373,14 +432,17 @@ export function findDecryptedCopies(
     const key = leaf.keys.join('\0');
     byPath.set(key, [...(byPath.get(key) ?? []), leaf]);
   }
-  for (const [source, paths] of encrypted) {
+  const candidates: { source: string; shape: EncryptedShape; score: MatchScore }[] = [];
+  for (const [source, shape] of encrypted) {
     if (source === filePath) continue;
-    let covered = 0;
-    for (const p of paths) if (byPath.has(p)) covered++;
-    // All encrypted keys present (or nearly: a copy may have been edited a little).
-    if (covered < Math.max(1, Math.ceil(paths.size * 0.8))) continue;
+    const score = scoreCandidate(shape, byPath);
+    if (score) candidates.push({ source, shape, score });
+  }
+  // Stable: equal scores keep scan order.
+  candidates.sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : 0));
+  for (const { source, shape } of candidates) {
     const hits: RawFinding[] = [];
-    for (const p of paths) {
+    for (const p of shape.encrypted.keys()) {
       for (const leaf of byPath.get(p) ?? []) {
         if (!trivialValue(leaf.value) && !leaf.value.startsWith('ENC[')) {
           hits.push(unencryptedFinding(filePath, leaf, `decrypted copy of SOPS file ${source}`));

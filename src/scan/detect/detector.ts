@@ -1,5 +1,13 @@
 import type { Allowlist, RequiredRule, Rule, ScanConfig } from '../config/types.js';
-import { findAllIndex, findSubmatch, isAsciiText, matchesGo } from '../re2/translate.js';
+import {
+  findAllIndex,
+  findSubmatch,
+  type GoRegExp,
+  isAsciiText,
+  type MaskedText,
+  maskNonAscii,
+  matchesGo,
+} from '../re2/translate.js';
 import {
   adjustMatchIndex,
   Decoder,
@@ -9,6 +17,7 @@ import {
   segmentsOverlapping,
 } from './decoder.js';
 import { shannonEntropy } from './entropy.js';
+import { runWithDeadline } from './guarded-match.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
 
 const ALLOW_SIGNATURE = 'gitleaks:allow';
@@ -69,6 +78,11 @@ export interface DetectorOptions {
   maxDecodeDepth?: number;
   /** Files the scan must skip (the config file itself, the baseline). */
   skipPaths?: Iterable<string>;
+  /**
+   * Run maskable patterns' ASCII forms on masked non-ASCII text (default true). Off only in the
+   * equivalence test, which compares both paths.
+   */
+  maskNonAscii?: boolean;
   onBudgetExceeded?: (warning: RuleBudgetWarning) => void;
 }
 
@@ -252,6 +266,9 @@ export class Detector {
   private readonly budgetMs: number;
   /** Whether the text of the current pass is pure ASCII (set per pass, read by detectRule). */
   private asciiPass = false;
+  /** The current pass's text masked for ASCII forms (built on first use in a non-ASCII pass). */
+  private maskedPass: MaskedText | undefined;
+  private readonly useMask: boolean;
   /** Rules that blew their budget, per `commit\0file`: they stop running on that file. */
   private readonly overBudget = new Map<string, Set<string>>();
 
@@ -270,6 +287,7 @@ export class Detector {
     );
     this.skipPaths = new Set(options.skipPaths ?? []);
     this.budgetMs = options.ruleBudgetMs ?? 2000;
+    this.useMask = options.maskNonAscii ?? true;
   }
 
   /** All findings in one fragment (before .gitleaksignore and baseline filtering). */
@@ -286,6 +304,7 @@ export class Detector {
     for (let depth = 0; ; ) {
       const found = this.prefilter.keywordFlags(currentRaw.toLowerCase());
       this.asciiPass = isAsciiText(currentRaw);
+      this.maskedPass = undefined;
       for (let r = 0; r < this.rules.length; r++) {
         const rule = this.rules[r]!;
         const keywords = this.ruleKeywords[r]!;
@@ -333,21 +352,10 @@ export class Detector {
     if (this.overBudget.get(budgetKey)?.has(rule.id)) return findings;
 
     const started = performance.now();
-    // On ASCII text the flagless form is equivalent and can use V8's linear-time fallback.
-    const regex = this.asciiPass && rule.regex.ascii ? rule.regex.ascii : rule.regex;
-    const matches = findAllIndex(regex, currentRaw);
+    const { matches, rerun } = this.findMatches(rule.regex, currentRaw);
     const elapsed = performance.now() - started;
-    if (elapsed > this.budgetMs) {
-      const set = this.overBudget.get(budgetKey) ?? new Set<string>();
-      set.add(rule.id);
-      this.overBudget.set(budgetKey, set);
-      this.options.onBudgetExceeded?.({
-        ruleId: rule.id,
-        file: fragment.filePath,
-        commit: fragment.commit,
-        elapsedMs: Math.round(elapsed),
-      });
-    }
+    if (matches === undefined || elapsed > this.budgetMs) this.exceedBudget(fragment, rule.id, elapsed);
+    if (matches === undefined) return findings;
     if (matches.length === 0) return findings;
     cache.newlines ??= newlineIndices(fragment.raw);
     const newlines = cache.newlines;
@@ -385,7 +393,7 @@ export class Detector {
       if (!this.options.ignoreGitleaksAllow && finding.line.includes(ALLOW_SIGNATURE)) continue;
       const currentLine = decodedLine === '' ? finding.line : decodedLine;
       // gitleaks re-runs the rule on the trimmed match to pick the secret group.
-      const groups = findSubmatch(regex, finding.secret);
+      const groups = this.findGroups(rule.regex, rerun, finding.secret, fragment, rule.id);
       if (groups && groups.length >= 2) {
         if (rule.secretGroup > 0) {
           if (groups.length <= rule.secretGroup) continue;
@@ -404,6 +412,73 @@ export class Detector {
     }
     if (inherited || rule.required.length === 0) return findings;
     return this.applyRequired(fragment, currentRaw, segments, rule, cache, findings);
+  }
+
+  /**
+   * One rule's matches on the pass text, by the fastest exact path: the ASCII form on ASCII text,
+   * or on masked text for maskable patterns (both can use V8's linear-time fallback); otherwise the
+   * unicode form under a hard deadline of the rule budget. `matches` is undefined when the deadline
+   * stopped the pass; `rerun` is the form to pick groups with (undefined: the unicode form).
+   */
+  private findMatches(
+    regex: GoRegExp,
+    text: string,
+  ): { matches: [number, number][] | undefined; rerun: RegExp | undefined } {
+    if (regex.lookaround) {
+      // V8's linear-time engine does not run lookarounds: these always get the deadline.
+    } else if (this.asciiPass) {
+      const ascii = regex.ascii;
+      if (ascii) return { matches: findAllIndex(ascii, text), rerun: ascii };
+    } else if (this.useMask && regex.maskable) {
+      const ascii = regex.ascii;
+      if (ascii) {
+        this.maskedPass ??= maskNonAscii(text);
+        const masked = this.maskedPass;
+        const matches = findAllIndex(ascii, masked.text);
+        const offsets = masked.offsets;
+        if (offsets) {
+          for (const m of matches) {
+            m[0] = offsets[m[0]]!;
+            m[1] = offsets[m[1]]!;
+          }
+        }
+        return { matches, rerun: undefined };
+      }
+    }
+    const guarded = runWithDeadline(() => findAllIndex(regex, text), this.budgetMs);
+    return { matches: guarded.timedOut ? undefined : guarded.value, rerun: undefined };
+  }
+
+  /** The groups of the rule's leftmost match in the secret (gitleaks' re-run on the trimmed match). */
+  private findGroups(
+    regex: GoRegExp,
+    rerun: RegExp | undefined,
+    secret: string,
+    fragment: Fragment,
+    ruleId: string,
+  ): string[] | null {
+    if (rerun) return findSubmatch(rerun, secret);
+    if (regex.ascii && isAsciiText(secret)) return findSubmatch(regex.ascii, secret);
+    // Group texts must come from the original text, so a non-ASCII secret needs the unicode form.
+    const guarded = runWithDeadline(() => findSubmatch(regex, secret), this.budgetMs);
+    if (!guarded.timedOut) return guarded.value;
+    this.exceedBudget(fragment, ruleId, this.budgetMs);
+    return null;
+  }
+
+  /** Records a rule over budget on a file: warned once, and it no longer runs on that file. */
+  private exceedBudget(fragment: Fragment, ruleId: string, elapsed: number): void {
+    const budgetKey = `${fragment.commit}\0${fragment.filePath}`;
+    const set = this.overBudget.get(budgetKey) ?? new Set<string>();
+    if (set.has(ruleId)) return;
+    set.add(ruleId);
+    this.overBudget.set(budgetKey, set);
+    this.options.onBudgetExceeded?.({
+      ruleId,
+      file: fragment.filePath,
+      commit: fragment.commit,
+      elapsedMs: Math.round(elapsed),
+    });
   }
 
   /** Composite rules: keep a primary finding only if every required rule matched near it. */

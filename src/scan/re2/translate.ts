@@ -804,6 +804,14 @@ export interface TranslatedRegex {
   asciiSource: string | undefined;
   /** Constructs that may match differently than in Go (see docs/scan.md). */
   warnings: string[];
+  /**
+   * True when the ASCII form also gives Go's matches on non-ASCII text once every non-ASCII code
+   * point is masked to one DEL (see maskNonAscii): no character node tells a non-ASCII code point
+   * from DEL or from another non-ASCII code point.
+   */
+  maskable: boolean;
+  /** True when the pattern has a lookaround (`(?m)^`/`(?m)$`): V8's linear-time engine cannot run it. */
+  lookaround: boolean;
 }
 
 /**
@@ -838,11 +846,75 @@ function translateUncached(pattern: string): TranslatedRegex {
     groups: captures,
     names: parser.names,
     warnings: parser.warnings,
+    maskable: isMaskable(node),
+    lookaround: hasLookaround(node),
     get asciiSource(): string | undefined {
       if (asciiSource === null) asciiSource = emitAscii(node);
       return asciiSource;
     },
   };
+}
+
+/** The placeholder every non-ASCII code point becomes in masked text. */
+const MASK = 0x7f;
+
+/**
+ * Does `set` (normalized ranges) treat every non-ASCII code point and DEL alike: all of them in, or
+ * none? Only then can masked text stand in for the original in this class.
+ */
+function treatsMaskUniformly(set: Range[]): boolean {
+  let anyNonAscii = false;
+  let allNonAscii = false;
+  for (const [lo, hi] of set) {
+    if (hi >= 0x80) anyNonAscii = true;
+    if (lo <= 0x80 && hi === MAX_RUNE) allNonAscii = true;
+  }
+  const hasMask = inRanges(set, MASK);
+  return anyNonAscii ? allNonAscii && hasMask : !hasMask;
+}
+
+/**
+ * Can the ASCII form run on masked text? Go's \w \d \s, \b and the POSIX classes are ASCII-only,
+ * `.` and negated ASCII classes match every non-ASCII code point and DEL, positive ASCII classes
+ * match none of them. Non-ASCII literals, (?i) k/s (folded to U+212A and U+017F), \p{..} and
+ * classes naming DEL or part of the non-ASCII range can tell them apart, so they are excluded.
+ */
+function isMaskable(node: Node): boolean {
+  switch (node.t) {
+    case 'lit': {
+      const cps = node.fold ? foldOrbit(node.cp) : [node.cp];
+      return cps.every((cp) => cp < MASK);
+    }
+    case 'class':
+      if (node.props.length > 0) return false;
+      return treatsMaskUniformly(node.negated ? negateRanges(node.ranges) : normalizeRanges(node.ranges));
+    case 'assert':
+    case 'empty':
+      return true;
+    case 'group':
+    case 'repeat':
+      return isMaskable(node.body);
+    case 'alt':
+      return node.alts.every(isMaskable);
+    case 'concat':
+      return node.items.every(isMaskable);
+  }
+}
+
+function hasLookaround(node: Node): boolean {
+  switch (node.t) {
+    case 'assert':
+      return node.js.startsWith('(?');
+    case 'group':
+    case 'repeat':
+      return hasLookaround(node.body);
+    case 'alt':
+      return node.alts.some(hasLookaround);
+    case 'concat':
+      return node.items.some(hasLookaround);
+    default:
+      return false;
+  }
 }
 
 function emitAscii(node: Node): string | undefined {
@@ -858,14 +930,24 @@ function emitAscii(node: Node): string | undefined {
   }
 }
 
-/** A compiled Go pattern: the exact unicode form, plus the ASCII-only form when there is one. */
-export type GoRegExp = RegExp & { groupCount: number; ascii: RegExp | undefined };
+/**
+ * A compiled Go pattern: the exact unicode form, plus the ASCII-only form when there is one, and
+ * whether that form is also exact on masked non-ASCII text.
+ */
+export type GoRegExp = RegExp & {
+  groupCount: number;
+  ascii: RegExp | undefined;
+  maskable: boolean;
+  lookaround: boolean;
+};
 
 /** Compiles a Go pattern to a global, unicode JS RegExp (and its ASCII-only twin). */
 export function compileGoRegex(pattern: string): GoRegExp {
   const t = translateGoRegex(pattern);
   const re = new RegExp(t.source, 'gu') as GoRegExp;
   re.groupCount = t.groups;
+  re.maskable = t.maskable;
+  re.lookaround = t.lookaround;
   let ascii: RegExp | undefined | null = null;
   Object.defineProperty(re, 'ascii', {
     enumerable: true,
@@ -885,6 +967,44 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /** True when `text` is pure ASCII (the ASCII form of a pattern may then be used). */
 export function isAsciiText(text: string): boolean {
   return !NON_ASCII.test(text);
+}
+
+const NON_ASCII_G = /[^\x00-\x7f]/g;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Text with every non-ASCII code point replaced by one DEL, and where each masked offset came from. */
+export interface MaskedText {
+  text: string;
+  /**
+   * Original UTF-16 offset of each masked offset (length text.length + 1); undefined when they are
+   * equal (no astral characters, each non-ASCII code point was one code unit).
+   */
+  offsets: Uint32Array | undefined;
+}
+
+/**
+ * Masks non-ASCII text for the ASCII form of a maskable pattern (see isMaskable): one DEL per code
+ * point, so repetition counts stay Go's (an astral character is one rune, not two code units).
+ */
+export function maskNonAscii(text: string): MaskedText {
+  if (!SURROGATE.test(text)) return { text: text.replace(NON_ASCII_G, '\x7f'), offsets: undefined };
+  const parts: string[] = [];
+  const offsets = new Uint32Array(text.length + 1);
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.charCodeAt(i);
+    offsets[n++] = i;
+    if (code < 0x80) {
+      parts.push(text[i]!);
+      i++;
+    } else {
+      parts.push('\x7f');
+      const next = text.charCodeAt(i + 1);
+      i += code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+    }
+  }
+  offsets[n] = text.length;
+  return { text: parts.join(''), offsets: offsets.subarray(0, n + 1) };
 }
 
 /**

@@ -4,7 +4,13 @@ import type { ScanConfig } from '../config/types.js';
 import { type Detector, type Fragment, isFragmentAllowed, type RawFinding } from '../detect/detector.js';
 import { matchesGo } from '../re2/translate.js';
 import type { ScanOptions, ScanStats } from '../scan-types.js';
-import { dropSopsNoise, encryptedKeyPaths, findDecryptedCopies, isSopsFile } from '../sops-aware.js';
+import {
+  dropSopsNoise,
+  type EncryptedShape,
+  encryptedShape,
+  findDecryptedCopies,
+  isSopsFile,
+} from '../sops-aware.js';
 import { chunkContent } from './chunk.js';
 import {
   addedLines,
@@ -357,7 +363,7 @@ export async function scanStaged(
   const blobs = new BlobScanner(reader, detector, options, stats);
   const changes = await detectRenames(raw, (oid) => blobs.text(oid));
   const findings: RawFinding[] = [];
-  const encrypted = new Map<string, Set<string>>();
+  const encrypted = new Map<string, EncryptedShape>();
   const plain: { path: string; text: string }[] = [];
   for (const change of changes) {
     stats.files++;
@@ -368,7 +374,7 @@ export async function scanStaged(
     if (added.length === 0) continue;
     findings.push(...(await blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid)));
     if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
-      const keys = encryptedKeyPaths(change.path, newText);
+      const keys = encryptedShape(change.path, newText);
       if (keys) encrypted.set(change.path, keys);
       else if (!isSopsFile(newText)) plain.push({ path: change.path, text: newText });
     }
@@ -378,7 +384,7 @@ export async function scanStaged(
     for (const [path, oid] of staged) {
       if (encrypted.has(path) || !STRUCTURED.test(path)) continue;
       const text = await blobs.text(oid);
-      const keys = text === undefined ? undefined : encryptedKeyPaths(path, text);
+      const keys = text === undefined ? undefined : encryptedShape(path, text);
       if (keys) encrypted.set(path, keys);
     }
   }

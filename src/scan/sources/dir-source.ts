@@ -5,7 +5,13 @@ import type { ScanConfig } from '../config/types.js';
 import { type Detector, isFragmentAllowed, type RawFinding } from '../detect/detector.js';
 import { matchesGo } from '../re2/translate.js';
 import type { ScanOptions, ScanStats, ScanWarning } from '../scan-types.js';
-import { dropSopsNoise, encryptedKeyPaths, findDecryptedCopies, isSopsFile } from '../sops-aware.js';
+import {
+  dropSopsNoise,
+  type EncryptedShape,
+  encryptedShape,
+  findDecryptedCopies,
+  isSopsFile,
+} from '../sops-aware.js';
 import { chunkContent } from './chunk.js';
 import { isomorphicGit } from './git-source.js';
 import { asFragment, MAX_STRUCTURED_BYTES, STRUCTURED, sopsFindings } from './sops-checks.js';
@@ -87,7 +93,7 @@ export async function scanDirectory(
   const files = await listFiles(options.root, paths.length > 0 ? paths : ['.'], options.config, ignored);
   const findings: RawFinding[] = [];
   const sopsAware = options.sopsAware !== false;
-  const encrypted = new Map<string, Set<string>>();
+  const encrypted = new Map<string, EncryptedShape>();
   // Paths only: their text is read again only if some SOPS file turns up (keeps memory flat).
   const plainStructured: { path: string; abs: string }[] = [];
   for (const file of files) {
@@ -115,7 +121,7 @@ export async function scanDirectory(
     findings.push(...sopsFindings(detector, file.path, text, options.sopsPolicy));
     if (STRUCTURED.test(file.path) && bytes.length <= MAX_STRUCTURED_BYTES) {
       if (isSopsFile(text)) {
-        const keys = encryptedKeyPaths(file.path, text);
+        const keys = encryptedShape(file.path, text);
         if (keys) encrypted.set(file.path, keys);
       } else {
         plainStructured.push({ path: file.path, abs: file.abs });

@@ -194,6 +194,47 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     rmSync(join(repo, 'exp.txt'));
   });
 
+  it('a crafted pattern on a non-ASCII line finishes within the budget (masked ASCII form), findings intact', () => {
+    const cfg = join(tmpdir(), 'exponential-nonascii.toml');
+    writeFileSync(cfg, "[[rules]]\nid = \"exp\"\nregex = '''(a|aa)+(a|aa)+b'''\n");
+    writeFileSync(join(repo, 'exp.txt'), `é${'a'.repeat(3000)}c\nü aab\n`);
+    // The timeout is only a safety net: without the masked form this runs for minutes.
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'scan', 'exp.txt', '--config', cfg, '--rule-budget-ms', '500', '--format', 'json'],
+      { cwd: repo, env, encoding: 'utf8', timeout: 60_000 },
+    );
+    rmSync(join(repo, 'exp.txt'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/warning/);
+    expect((JSON.parse(r.stdout) as { StartLine: number }[]).map((f) => f.StartLine)).toEqual([2]);
+  });
+
+  it('a crafted pattern no fast form can take is stopped at the budget: a warning, other rules still run', () => {
+    const cfg = join(tmpdir(), 'exponential-unmaskable.toml');
+    // (?i)s folds to U+017F, so the masked form does not apply; the deadline does.
+    writeFileSync(
+      cfg,
+      `[[rules]]\nid = "exp"\nregex = '''(?i)s?(a|aa)+(a|aa)+b'''\n[[rules]]\nid = "tok"\nregex = '''${secrets[3]!.slice(0, 4)}[A-Za-z0-9]{36}'''\n`,
+    );
+    writeFileSync(join(repo, 'exp.txt'), `é${'a'.repeat(3000)}c\nx = ${secrets[3]}\n`);
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'scan', 'exp.txt', '--config', cfg, '--rule-budget-ms', '300'],
+      {
+        cwd: repo,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    rmSync(join(repo, 'exp.txt'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/warning: rule exp took \d+ ms on exp\.txt/);
+    expect(r.stdout).toContain('tok');
+    noSecretIn(r.stdout + r.stderr);
+  });
+
   it('hooks install: refuses to clobber, --force keeps a backup, and the hook blocks a leaking commit', () => {
     git('checkout', '-q', 'main');
     rmSync(join(repo, 'leak.yaml'), { force: true });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, loadDefaultConfig } from '../../../src/scan/config/load-config.js';
 import { runScan } from '../../../src/scan/scan.js';
 import { loadSopsPolicy, UNENCRYPTED_SECRET_RULE } from '../../../src/scan/sops-aware.js';
-import { describeWithTools, toolPath } from '../../support/tools.js';
+import { describeWithTools, projectRoot, toolPath } from '../../support/tools.js';
 
 /** A deliberately noisy config: it flags ciphertext and the age blocks of the metadata. */
 const noisy = loadConfig({
@@ -169,6 +169,56 @@ describeWithTools(['sops', 'age-keygen'], 'SOPS-aware scanning (files from the r
     const hits = result.findings.filter((f) => f.ruleId === UNENCRYPTED_SECRET_RULE);
     expect(hits.map((f) => `${f.file}:${f.startLine}`)).toEqual(['llm.dec.yaml:2', 'llm.dec.yaml:4']);
     expect(hits[0]!.description).toMatch(/decrypted copy of SOPS file llm\.enc\.yaml/);
+  });
+
+  it('a decrypted copy is attributed to the SOPS file it came from, among siblings sharing its keys (example repo)', async () => {
+    // The example repo's environments/{dev,staging,prod}/gateway.yaml share master_key and
+    // webhook_secret; prod adds signing_key and database_url. A copy of prod covers dev's keys too.
+    const dir = join(root, 'example');
+    for (const env of ['dev', 'staging', 'prod']) {
+      mkdirSync(join(dir, 'environments', env), { recursive: true });
+      const file = join('environments', env, 'gateway.yaml');
+      writeFileSync(join(dir, file), readFileSync(join(projectRoot, file)));
+    }
+    writeFileSync(join(dir, '.sops.yaml'), readFileSync(join(projectRoot, '.sops.yaml')));
+    mkdirSync(join(dir, 'backup'));
+    const decrypted = execFileSync(
+      toolPath('sops')!,
+      ['decrypt', join(dir, 'environments', 'prod', 'gateway.yaml')],
+      {
+        env: { ...process.env, SOPS_AGE_KEY_FILE: join(projectRoot, 'test', 'fixtures', 'demo-age-key.txt') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).toString();
+    writeFileSync(join(dir, 'backup', 'gw-copy.yaml'), decrypted);
+    const keyLines = (name: string) =>
+      decrypted.split('\n').findIndex((line) => line.startsWith(`${name}:`)) + 1;
+    const expected = ['master_key', 'webhook_secret', 'signing_key', 'database_url'].map(
+      (k) => `backup/gw-copy.yaml:${keyLines(k)}`,
+    );
+    expect(expected.every((e) => !e.endsWith(':0'))).toBe(true);
+    for (const paths of [
+      ['backup', 'environments'],
+      ['environments', 'backup'],
+      ['backup', 'environments/prod'],
+    ]) {
+      const result = await runScan({
+        root: dir,
+        target: { kind: 'dir', paths },
+        config: loadDefaultConfig(),
+        sopsPolicy: loadSopsPolicy(dir),
+      });
+      // Every secret line of the copy is reported (a line another rule already flags is not
+      // reported twice), and the copy is attributed to prod, not to the first sibling scanned.
+      const inCopy = result.findings.filter((f) => f.file === 'backup/gw-copy.yaml');
+      expect([...new Set(inCopy.map((f) => `${f.file}:${f.startLine}`))].sort(), paths.join(' ')).toEqual(
+        [...expected].sort(),
+      );
+      const copies = inCopy.filter((f) => f.ruleId === UNENCRYPTED_SECRET_RULE);
+      expect(copies.length).toBeGreaterThanOrEqual(2);
+      for (const f of copies)
+        expect(f.description).toBe('decrypted copy of SOPS file environments/prod/gateway.yaml');
+    }
   });
 
   it('staged and history scans apply the same rules (decrypted copy staged; plaintext committed under secrets/)', async () => {

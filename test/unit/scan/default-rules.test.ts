@@ -2,6 +2,7 @@
  * True- and false-positive samples for every rule of llmcm's default rule set. Samples are built
  * at runtime from pieces (`j(...)`) and a seeded generator so this file holds nothing key-shaped.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDefaultConfig } from '../../../src/scan/config/load-config.js';
 import { Detector } from '../../../src/scan/detect/detector.js';
@@ -225,5 +226,39 @@ describe('default rule set', () => {
     const text = `token: ${j('gh', 'p_')}${rnd(ALNUM, 36)}`;
     expect(ruleIdsIn(text, 'package-lock.json')).toEqual([]);
     expect(ruleIdsIn(text, 'a/node_modules/x/y.js')).toEqual([]);
+  });
+
+  it('masked non-ASCII text gives the same findings as the unicode forms (property)', () => {
+    // The fast path for non-ASCII text runs maskable patterns' ASCII forms on a masked copy; the
+    // reference runs every pattern's unicode form. Non-ASCII characters (BMP and astral, the two
+    // non-ASCII members of ASCII fold orbits, DEL) are inserted at random places of the samples.
+    const unicodeOnly = new Detector(config, { maskNonAscii: false });
+    const maskable = config.orderedRuleIds.filter((id) => config.rules.get(id)?.regex?.maskable);
+    expect(maskable.length).toBeGreaterThan(15);
+    const sampleTexts = Object.values(samples).flatMap((s) => [...s.tp, ...s.fp]);
+    const inserted = fc.constantFrom('é', 'ü', '世界', '😀', '\u212a', '\u017f', '\x7f', '\u00a0', '\u2028');
+    const edit = fc.tuple(fc.nat(), inserted);
+    const texts = fc
+      .tuple(fc.subarray(sampleTexts, { minLength: 1, maxLength: 4 }), fc.array(edit, { maxLength: 4 }))
+      .map(([lines, edits]) => {
+        let text = lines.join('\n');
+        for (const [at, ins] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + ins + text.slice(i);
+        }
+        return `${text} é`;
+      });
+    let findings = 0;
+    fc.assert(
+      fc.property(texts, (text) => {
+        const fragment = { raw: text, filePath: 'sample.txt', commit: '', startLine: 1 };
+        const fast = detector.detect(fragment);
+        const reference = unicodeOnly.detect(fragment);
+        findings += reference.length;
+        expect(fast).toEqual(reference);
+      }),
+      { numRuns: 300, seed: 20261127 },
+    );
+    expect(findings).toBeGreaterThan(100);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/scan/config/load-config.js';
 import { Detector, locateMatch } from '../../../src/scan/detect/detector.js';
+import { enableBacktrackingFallback } from '../../../src/scan/re2/translate.js';
 
 const detectorFor = (toml: string, opts = {}) =>
   new Detector(loadConfig({ name: 't.toml', text: toml }), opts);
@@ -117,6 +118,31 @@ withinLines = 1
     scan(d, 'a'.repeat(24), 'big.txt');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ ruleId: 'slow', file: 'big.txt' });
+  });
+
+  it('runs an exponential pattern on non-ASCII text through the masked ASCII form: same findings, no warning', () => {
+    enableBacktrackingFallback();
+    const warnings: unknown[] = [];
+    const d = detectorFor(`[[rules]]\nid = "exp"\nregex = '''(a|aa)+(a|aa)+b'''\n`, {
+      ruleBudgetMs: 200,
+      onBudgetExceeded: (w: unknown) => warnings.push(w),
+    });
+    // Without the masked form this line costs seconds of backtracking (minutes at 3000 characters).
+    const found = scan(d, `é${'a'.repeat(30)}c\nü aab é\n`);
+    expect(warnings).toEqual([]);
+    expect(found.map((f) => [f.startLine, f.startColumn, f.secret])).toEqual([[2, 5, 'a']]);
+  });
+
+  it('stops a pattern the fast forms cannot take at the budget (deadline), warns, and keeps other rules', () => {
+    const warnings: { ruleId: string }[] = [];
+    const d = detectorFor(
+      `[[rules]]\nid = "exp"\nregex = '''(?i)s?(?:a|aa)+(?:a|aa)+b'''\n[[rules]]\nid = "tok"\nregex = '''tok_[a-z0-9]{8}'''\n`,
+      { ruleBudgetMs: 20, onBudgetExceeded: (w: { ruleId: string }) => warnings.push(w) },
+    );
+    // ~2^60 steps: this would never finish without the deadline.
+    const found = scan(d, `é${'a'.repeat(60)}c\ntok_abcd1234\n`);
+    expect(warnings.map((w) => w.ruleId)).toEqual(['exp']);
+    expect(found.map((f) => f.ruleId)).toEqual(['tok']);
   });
 });
 

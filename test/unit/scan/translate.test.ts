@@ -1,10 +1,12 @@
 /** Unit expectations for the RE2 translator; the exhaustive comparison with Go is test/interop/scan/go-regexp.test.ts. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compileGoRegex,
   findAllIndex,
   findSubmatch,
   foldOrbit,
+  maskNonAscii,
   RegexTranslationError,
   translateGoRegex,
 } from '../../../src/scan/re2/translate.js';
@@ -84,5 +86,74 @@ describe('translateGoRegex', () => {
   it('folds like Go simple folding', () => {
     expect(foldOrbit(0x6b).sort((a, b) => a - b)).toEqual([0x4b, 0x6b, 0x212a]);
     expect(foldOrbit(0x31)).toEqual([0x31]);
+  });
+});
+
+describe('masked non-ASCII text (the ASCII form on masked text)', () => {
+  it.each([
+    ['(a|aa)+(a|aa)+b', true],
+    ['\\w+\\s\\d[[:alpha:]]', true],
+    ['.[^a-z]\\S\\W\\b', true],
+    ['(?i)abc', true],
+    ['(?m)^x$', true],
+    ['é', false],
+    ['(?i)k', false],
+    ['(?i)[r-t]', false],
+    ['\\pL', false],
+    ['[^\\x7f]', false],
+    ['[[:cntrl:]]', false],
+    ['[\\x{80}-\\x{ff}]', false],
+    ['[\\x{80}-\\x{10FFFF}]', false],
+    ['[\\x{7f}-\\x{10FFFF}]', true],
+  ])('%s maskable: %s', (pattern, maskable) => {
+    expect(translateGoRegex(pattern).maskable).toBe(maskable);
+  });
+
+  it('masks one DEL per code point and maps offsets back when astral characters shorten the text', () => {
+    expect(maskNonAscii('aéb')).toEqual({ text: 'a\x7fb', offsets: undefined });
+    const m = maskNonAscii('a😀bé');
+    expect(m.text).toBe('a\x7fb\x7f');
+    expect(Array.from(m.offsets!)).toEqual([0, 1, 3, 4, 5]);
+  });
+
+  it('gives the unicode form’s matches for random maskable patterns (property)', () => {
+    const atom = fc.constantFrom(
+      'a',
+      'b',
+      '.',
+      '\\w',
+      '\\S',
+      '\\s',
+      '[^a]',
+      '[ab]',
+      '\\b',
+      '(a|aa)',
+      '(?:.{2})',
+      '[[:^alpha:]]',
+    );
+    const pattern = fc
+      .tuple(
+        fc.constantFrom('', '(?i)', '(?s)', '^'),
+        fc.array(fc.tuple(atom, fc.constantFrom('', '*', '+', '?', '{1,2}')), { minLength: 1, maxLength: 4 }),
+      )
+      .map(([flags, items]) => flags + items.map(([a, q]) => (a === '\\b' ? a : a + q)).join(''));
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'b', ' ', '\n', 'é', '😀', '\u00a0', '\x7f', '_'),
+      maxLength: 20,
+    });
+    let checked = 0;
+    fc.assert(
+      fc.property(pattern, text, (p, t) => {
+        const re = compileGoRegex(p);
+        if (!re.maskable || !re.ascii) return;
+        const m = maskNonAscii(t);
+        const at = (i: number) => (m.offsets ? m.offsets[i]! : i);
+        const masked = findAllIndex(re.ascii, m.text).map(([s, e]) => [at(s), at(e)]);
+        expect(masked).toEqual(findAllIndex(re, t));
+        checked++;
+      }),
+      { numRuns: 400, seed: 7 },
+    );
+    expect(checked).toBeGreaterThan(300);
   });
 });

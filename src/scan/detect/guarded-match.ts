@@ -1,0 +1,27 @@
+import vm from 'node:vm';
+
+/**
+ * Runs a regex pass that V8's linear-time fallback cannot protect (unicode-flag patterns on
+ * non-ASCII text, patterns without an ASCII form) with a hard deadline. JavaScript cannot stop a
+ * running regex from inside, but `vm`'s timeout terminates execution from a watchdog thread, which
+ * also interrupts a backtracking regex. It costs ~40 µs per call, so it is only used off the fast path.
+ */
+const context = vm.createContext({});
+const script = new vm.Script('run()');
+
+/** The result of a guarded call: its value, or `timedOut` when the deadline stopped it. */
+export type GuardedResult<T> = { timedOut: false; value: T } | { timedOut: true };
+
+/** Calls `run` with at most `timeoutMs` of execution (at least 1 ms). */
+export function runWithDeadline<T>(run: () => T, timeoutMs: number): GuardedResult<T> {
+  context.run = run;
+  try {
+    const value = script.runInContext(context, { timeout: Math.max(1, Math.ceil(timeoutMs)) }) as T;
+    return { timedOut: false, value };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return { timedOut: true };
+    throw error;
+  } finally {
+    context.run = undefined;
+  }
+}
