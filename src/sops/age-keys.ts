@@ -40,50 +40,95 @@ export function defaultAgeKeyFile(env: NodeJS.ProcessEnv): string {
   return join(base, 'sops', 'age', 'keys.txt');
 }
 
+/** A broken key source: exit 3, naming the source (env var, file or command), never key material. */
+function keySourceError(source: string, problem: string, hint?: string): LlmcmError {
+  return new LlmcmError(`${source}: ${problem}`, {
+    code: 'SOPS_KEY_SOURCE',
+    kind: 'decrypt',
+    hint: hint ?? 'fix or unset it; sops refuses a broken key source too',
+  });
+}
+
+/**
+ * Parses a keys text strictly, as sops does: every line that is not blank or a `#` comment must be
+ * an age identity (plugin identities are skipped). The offending line is reported by number only.
+ */
+function parseIdentitiesStrict(text: string, source: string, allowEmpty = false): string[] {
+  const lines = text.split(/\r?\n/);
+  const found: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('AGE-PLUGIN-')) continue;
+    if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(line))
+      throw keySourceError(source, `line ${i + 1} is not an age identity`);
+    found.push(line);
+  }
+  if (found.length === 0 && !allowEmpty && !lines.some((l) => l.trim().startsWith('AGE-PLUGIN-')))
+    throw keySourceError(source, 'no age identity found');
+  return found;
+}
+
 /**
  * Collects age identities the way sops does, combining every source rather than stopping at the
  * first: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and the default keys file.
- * Never throws: an empty result is reported later by the decrypt that needs a key.
+ * A source that is configured but broken (unreadable file, garbage, failing command) is an error
+ * (kind 'decrypt'), as in sops: silently running with fewer keys hides the mistake. Only the default
+ * keys file may be absent.
  */
 export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIdentities> {
   const result: AgeIdentities = { identities: [], sources: [], problems: [] };
-  const add = (text: string, source: string) => {
-    const found = parseIdentityText(text);
+  const add = (found: string[], source: string) => {
     if (found.length > 0) {
       result.identities.push(...found);
       result.sources.push(source);
     }
   };
-  if (env.SOPS_AGE_KEY) add(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY');
+  if (env.SOPS_AGE_KEY) add(parseIdentitiesStrict(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY'), 'SOPS_AGE_KEY');
   if (env.SOPS_AGE_KEY_FILE) {
+    const file = env.SOPS_AGE_KEY_FILE;
+    const source = `SOPS_AGE_KEY_FILE ${file}`;
+    let text: string;
     try {
-      add(readFileSync(env.SOPS_AGE_KEY_FILE, 'utf8'), env.SOPS_AGE_KEY_FILE);
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      result.problems.push(
-        `SOPS_AGE_KEY_FILE ${env.SOPS_AGE_KEY_FILE}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      throw keySourceError(
+        source,
+        `cannot read the keys file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
       );
     }
+    add(parseIdentitiesStrict(text, source), file);
   }
   if (env.SOPS_AGE_KEY_CMD) {
-    try {
-      // Loaded only here: node:child_process pulls in node:net, a measurable part of start-up.
-      const { execFileSync } = await import('node:child_process');
-      const out = execFileSync('/bin/sh', ['-c', env.SOPS_AGE_KEY_CMD], {
-        env,
-        stdio: ['ignore', 'pipe', 'ignore'],
-        timeout: 30_000,
-      });
-      add(out.toString('utf8'), 'SOPS_AGE_KEY_CMD');
-    } catch {
-      result.problems.push('SOPS_AGE_KEY_CMD failed');
+    // Loaded only here: node:child_process pulls in node:net, a measurable part of start-up.
+    const { spawnSync } = await import('node:child_process');
+    const run = spawnSync('/bin/sh', ['-c', env.SOPS_AGE_KEY_CMD], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    });
+    // The command text is the user's own configuration, not key material: name it (shortened).
+    const source = `SOPS_AGE_KEY_CMD '${env.SOPS_AGE_KEY_CMD.slice(0, 80)}'`;
+    if (run.error || run.status !== 0) {
+      const why = run.error
+        ? ((run.error as NodeJS.ErrnoException).code ?? 'could not run')
+        : run.signal
+          ? `killed by ${run.signal}`
+          : `exit status ${run.status}`;
+      throw keySourceError(source, `the command failed (${why})`);
     }
+    add(parseIdentitiesStrict(run.stdout.toString('utf8'), source), 'SOPS_AGE_KEY_CMD');
   }
   const defaultFile = defaultAgeKeyFile(env);
+  let defaultText: string | undefined;
   try {
-    add(readFileSync(defaultFile, 'utf8'), defaultFile);
-  } catch {
-    // The default file is optional.
+    defaultText = readFileSync(defaultFile, 'utf8');
+  } catch (error) {
+    // The default file is optional: only its absence is silent.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      throw keySourceError(defaultFile, `cannot read the default keys file (${code ?? 'unreadable'})`);
   }
+  if (defaultText !== undefined) add(parseIdentitiesStrict(defaultText, defaultFile, true), defaultFile);
   result.identities = [...new Set(result.identities)];
   return result;
 }

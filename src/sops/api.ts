@@ -147,7 +147,22 @@ export async function setValueInEncryptedText(
     });
   }
   const opened = await openEncryptedText(text, options);
-  return reencryptText(opened, setInPlainText(opened.plaintext, opened.format, path, value));
+  return reencryptText(
+    opened,
+    withFile(options.file, () => setInPlainText(opened.plaintext, opened.format, path, value)),
+  );
+}
+
+/** Runs a plaintext edit, naming the file in a path error that does not name one yet. */
+function withFile<T>(file: string, edit: () => T): T {
+  try {
+    return edit();
+  } catch (error) {
+    if (error instanceof LlmcmError && error.file === undefined) {
+      throw new LlmcmError(error.message, { code: error.code, kind: error.kind, hint: error.hint, file });
+    }
+    throw error;
+  }
 }
 
 /** Removes one value from an encrypted file's text (minimal diff, as setValueInEncryptedText). */
@@ -157,7 +172,10 @@ export async function unsetValueInEncryptedText(
   options: { file: string; identities: AgeIdentities; format?: SopsFormat; ignoreMac?: boolean },
 ): Promise<string> {
   const opened = await openEncryptedText(text, options);
-  return reencryptText(opened, unsetInPlainText(opened.plaintext, opened.format, path));
+  return reencryptText(
+    opened,
+    withFile(options.file, () => unsetInPlainText(opened.plaintext, opened.format, path)),
+  );
 }
 
 // Re-exported: it lives in file-ops.ts, which the fast decrypt path loads without the yaml package.

@@ -13,6 +13,7 @@ import {
 import type { CreationRule } from './creation-rules.js';
 import { sealValue } from './envelope.js';
 import { parseDotenvFile } from './formats/dotenv-format.js';
+import { keepSopsBlockLayout } from './formats/sops-block-layout.js';
 import type { ParsedFile, SopsFormat } from './formats/types.js';
 import { FastPathUnsupported, parseSimpleYaml } from './formats/yaml-fast.js';
 import { parseYamlFile, renderYamlMetadata } from './formats/yaml-format.js';
@@ -204,7 +205,8 @@ export async function reencryptText(
     opened.dataKey,
     opened.stash,
   );
-  return parsed.render(serializeMetadata(sealMetadata(opened.metadata, opened.dataKey, mac, now)));
+  const rendered = parsed.render(serializeMetadata(sealMetadata(opened.metadata, opened.dataKey, mac, now)));
+  return opened.format === 'yaml' ? keepSopsBlockLayout(opened.encryptedText, rendered) : rendered;
 }
 
 /** Who a file is encrypted for and how its values are selected. */

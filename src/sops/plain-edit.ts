@@ -52,6 +52,46 @@ function pathError(path: TreePath, message: string): LlmcmError {
   });
 }
 
+/**
+ * Refuses a set whose path cannot be applied the way sops applies it: a step into a string or
+ * number (which would turn it into a map, or crash), a key on a list or an index on a map, and a
+ * list index beyond the end (index == length appends; sops refuses anything further). Null steps
+ * are replaced. Messages name the path only, never a value.
+ */
+function assertSettablePath(root: unknown, path: TreePath): void {
+  const fail = (message: string) =>
+    new LlmcmError(`cannot set ${JSON.stringify(path)}: ${message}`, {
+      code: 'SOPS_BAD_PATH',
+      kind: 'input',
+      hint: 'sops semantics: a list index may be at most the list length (which appends)',
+    });
+  let cursor: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const parent = JSON.stringify(path.slice(0, i));
+    if (cursor === undefined || cursor === null) {
+      // Missing from here on: it will be created; a new list can only start at index 0.
+      if (typeof seg === 'number' && seg !== 0)
+        throw fail(`list index ${seg} is out of range (a new list starts at 0)`);
+      cursor = undefined;
+      continue;
+    }
+    if (Array.isArray(cursor)) {
+      if (typeof seg !== 'number') throw fail(`${parent} is a list, not a map`);
+      if (seg < 0 || seg > cursor.length)
+        throw fail(`list index ${seg} is out of range (the list has ${cursor.length} item(s))`);
+      cursor = cursor[seg];
+      continue;
+    }
+    if (typeof cursor === 'object' && !(cursor instanceof Date)) {
+      if (typeof seg !== 'string') throw fail(`${parent} is a map, not a list`);
+      cursor = Object.hasOwn(cursor, seg) ? (cursor as Record<string, unknown>)[seg] : undefined;
+      continue;
+    }
+    throw fail(`${parent} is a scalar, not a map or list`);
+  }
+}
+
 function isScalarValue(v: unknown): boolean {
   return v === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof v);
 }
@@ -143,8 +183,16 @@ function setInYaml(text: string, path: TreePath, value: unknown): string {
       );
     }
   }
-  // Otherwise let the yaml Document API restructure this document.
-  doc.setIn(path, value);
+  // Otherwise let the yaml Document API restructure this document. A null on the way is replaced
+  // by the new branch (the yaml API would refuse to descend into it).
+  if (depth > 0 && depth < path.length && isScalar(node) && node.value == null) {
+    let branch: unknown = value;
+    for (let i = path.length - 1; i >= depth; i--) {
+      const seg = path[i]!;
+      branch = typeof seg === 'number' ? [branch] : { [seg]: branch };
+    }
+    doc.setIn(path.slice(0, depth), branch);
+  } else doc.setIn(path, value);
   return replaceDocument(
     text,
     docs,
@@ -240,6 +288,7 @@ function dotenvKey(path: TreePath): string {
 
 /** Sets a value in plaintext text, changing as little of the text as possible. */
 export function setInPlainText(text: string, format: SopsFormat, path: TreePath, value: unknown): string {
+  if (format !== 'dotenv') assertSettablePath(readRoot(text, format), path);
   if (format === 'json') {
     return editJson(text, path, (parent, key) => {
       (parent as Record<string | number, unknown>)[key] = value;
@@ -287,21 +336,24 @@ export function unsetInPlainText(text: string, format: SopsFormat, path: TreePat
   return unsetInYaml(text, path);
 }
 
-/** Reads the value at a path from plaintext text (for --extract). */
-export function extractFromPlainText(text: string, format: SopsFormat, path: TreePath): unknown {
-  let root: unknown;
-  if (format === 'json') root = parseJsonInput(text, { code: 'SOPS_BAD_JSON' });
-  else if (format === 'dotenv') {
-    root = Object.fromEntries(
+/** The first document of plaintext text as plain JS values. */
+function readRoot(text: string, format: SopsFormat): unknown {
+  if (format === 'json') return parseJsonInput(text, { code: 'SOPS_BAD_JSON' });
+  if (format === 'dotenv') {
+    return Object.fromEntries(
       text
         .split('\n')
         .filter((l) => l && !l.startsWith('#') && l.includes('='))
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/\\n/g, '\n')]),
     );
-  } else {
-    const docs = parseAllDocuments(text) as Document[];
-    root = docs[0]?.toJS({ maxAliasCount: -1 });
   }
+  const docs = parseAllDocuments(text) as Document[];
+  return docs[0]?.toJS({ maxAliasCount: -1 });
+}
+
+/** Reads the value at a path from plaintext text (for --extract). */
+export function extractFromPlainText(text: string, format: SopsFormat, path: TreePath): unknown {
+  const root = readRoot(text, format);
   let cursor = root;
   for (const seg of path) {
     if (cursor === null || typeof cursor !== 'object' || !(seg in (cursor as object)))

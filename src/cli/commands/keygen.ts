@@ -14,7 +14,7 @@ is refused unless --force. The recipient (age1…) goes to stdout; put it in .so
   },
   maxArgs: 0,
   async run(context) {
-    const { existsSync, mkdirSync, readFileSync, chmodSync } = await import('node:fs');
+    const { existsSync, mkdirSync, readFileSync, chmodSync, statSync } = await import('node:fs');
     const { dirname } = await import('node:path');
     const { LlmcmError } = await import('../../core/errors.js');
     const { writeFileAtomic } = await import('../../core/atomic-write.js');
@@ -39,9 +39,39 @@ is refused unless --force. The recipient (age1…) goes to stdout; put it in .so
         content = `${previous}${previous.endsWith('\n') || previous === '' ? '' : '\n'}${block}`;
       }
     }
-    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-    writeFileAtomic(target, content, { mode: 0o600 });
-    chmodSync(target, 0o600);
+    const cannotWrite = (why: string) =>
+      new LlmcmError(`cannot write the identity file (${why})`, {
+        code: 'KEYGEN_UNWRITABLE',
+        kind: 'usage',
+        file: explicit ?? target,
+        hint: 'choose an --output in a writable directory',
+      });
+    // Create missing parents one at a time: a recursive mkdir spins forever under /proc, and
+    // an ancestor that is a file must be a clear error, not a crash.
+    const missing: string[] = [];
+    for (let dir = dirname(target); ; dir = dirname(dir)) {
+      let stat: ReturnType<typeof statSync> | undefined;
+      try {
+        stat = statSync(dir);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') throw cannotWrite(code ?? 'unreachable directory');
+      }
+      if (stat) {
+        if (!stat.isDirectory()) throw cannotWrite(`${dir} is not a directory`);
+        break;
+      }
+      missing.unshift(dir);
+      if (dirname(dir) === dir) break;
+    }
+    try {
+      for (const dir of missing) mkdirSync(dir, { mode: 0o700 });
+      writeFileAtomic(target, content, { mode: 0o600 });
+      chmodSync(target, 0o600);
+    } catch (error) {
+      if (error instanceof LlmcmError) throw error;
+      throw cannotWrite((error as NodeJS.ErrnoException).code ?? 'write failed');
+    }
     context.stderr.write(`llmcm: wrote age identity to ${explicit ?? target} (mode 0600)\n`);
     context.stdout.write(`${recipient}\n`);
     return 0;

@@ -226,8 +226,10 @@ describe('llmcm sops commands (built CLI in a temp git repo)', () => {
     });
 
     it('no identity able to decrypt → exit 3', () => {
+      // A valid keys file with an identity that is not a recipient (a missing file is its own error).
+      expect(llmcm(['keygen', '--output', 'keys/other.txt']).code).toBe(0);
       const r = llmcm(['decrypt', 'environments/prod/llm.yaml'], {
-        SOPS_AGE_KEY_FILE: join(repo, 'nope.txt'),
+        SOPS_AGE_KEY_FILE: join(repo, 'keys', 'other.txt'),
       });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/no age identity can decrypt/);

@@ -43,15 +43,37 @@ describe('age identity discovery (combined, like sops)', () => {
     expect(found.sources).toHaveLength(4);
   });
 
-  it('never throws when nothing is found, and reports problems without secrets', async () => {
-    const found = await loadAgeIdentities({
-      SOPS_AGE_KEY_FILE: join(dir, 'missing.txt'),
-      SOPS_AGE_KEY_CMD: 'exit 3',
-      HOME: join(dir, 'nohome'),
-    });
+  it('an absent default keys file is silent: nothing found, no error', async () => {
+    const found = await loadAgeIdentities({ HOME: join(dir, 'nohome') });
     expect(found.identities).toEqual([]);
-    expect(found.problems.join(' ')).toMatch(/ENOENT/);
-    expect(found.problems.join(' ')).toMatch(/SOPS_AGE_KEY_CMD failed/);
+  });
+
+  it.each([
+    [
+      { SOPS_AGE_KEY_FILE: '/nonexistent/keys.txt' },
+      /^SOPS_AGE_KEY_FILE \/nonexistent\/keys\.txt: cannot read the keys file \(ENOENT\)$/,
+    ],
+    [{ SOPS_AGE_KEY_CMD: 'exit 3' }, /^SOPS_AGE_KEY_CMD 'exit 3': the command failed \(exit status 3\)$/],
+    [
+      { SOPS_AGE_KEY_CMD: 'echo garbage-SECRET' },
+      /^SOPS_AGE_KEY_CMD 'echo garbage-SECRET': line 1 is not an age identity$/,
+    ],
+    [{ SOPS_AGE_KEY: '# only a comment' }, /^SOPS_AGE_KEY: no age identity found$/],
+  ])('a broken explicit source %j is a decrypt error naming it', async (env, message) => {
+    const error = await loadAgeIdentities({ ...env, HOME: join(dir, 'nohome') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LlmcmError);
+    expect((error as LlmcmError).kind).toBe('decrypt');
+    expect((error as LlmcmError).message).toMatch(message);
+  });
+
+  it('a garbage keys file names the line number, never the line', async () => {
+    const file = join(dir, 'garbage-keys.txt');
+    writeFileSync(file, '# ok\nAGE-SECRET-KEY-1NOTREALLYBUTSHAPED\nAGE-SECRET-KEY-1lowercase-is-wrong\n');
+    const error = (await loadAgeIdentities({ SOPS_AGE_KEY_FILE: file, HOME: join(dir, 'nohome') }).catch(
+      (e: unknown) => e,
+    )) as LlmcmError;
+    expect(error.message).toBe(`SOPS_AGE_KEY_FILE ${file}: line 3 is not an age identity`);
+    expect(error.message).not.toContain('lowercase');
   });
 });
 
