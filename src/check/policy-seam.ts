@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../core/findings.js';
-import type { PolicyStageRunner } from './run-check.js';
+import type { CheckPass, PolicyStageRunner } from './run-check.js';
 
 /**
  * The policy stage of `llmcm check`, over src/policy's `runPolicyStage`: the loaded environments and
- * the semantic diff (as JSON pointers, never values) go in, deny/warn findings come out. Loaded lazily
+ * the semantic diff (as JSON pointers, never values) go in, deny/warn findings and the passes (rule,
+ * file, environment) come out. Loaded lazily
  * so a check without policies never loads the wasm runtime.
  */
 export function createPolicyStageRunner(options: {
@@ -34,6 +35,13 @@ export function createPolicyStageRunner(options: {
       env: options.env,
     });
     const findings: Finding[] = result.findings;
-    return { findings, ...(result.skipped ? { skipped: result.skipped } : {}) };
+    // Only the identifying strings are copied: whatever else the engine returns never reaches a report.
+    const passes: CheckPass[] = result.passes.map((p) => ({
+      stage: 'policy',
+      ruleId: String(p.id),
+      file: String(p.file),
+      environment: String(p.env),
+    }));
+    return { findings, passes, ...(result.skipped ? { skipped: result.skipped } : {}) };
   };
 }

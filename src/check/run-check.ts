@@ -10,12 +10,21 @@ import { checkSecretStrength } from './secret-strength.js';
 import { diffEnvironments, type EnvironmentDiff } from './semantic-diff.js';
 import { checkPlaintextSecrets, checkSemantics } from './semantic-stage.js';
 
-/** Runs the policy stage over the loaded environments; returns its findings (a seam for src/policy). */
+/** A policy rule that found nothing in a file of one environment (value-free: ids and paths only). */
+export interface CheckPass {
+  stage: 'policy';
+  ruleId: string;
+  /** File the rule examined, relative to the project root. */
+  file: string;
+  environment: string;
+}
+
+/** Runs the policy stage over the loaded environments; returns its findings and passes (a seam for src/policy). */
 export type PolicyStageRunner = (input: {
   root: string;
   environments: LoadedEnvironment[];
   diffs: EnvironmentDiff[];
-}) => Promise<{ findings: Finding[]; skipped?: string }>;
+}) => Promise<{ findings: Finding[]; passes?: CheckPass[]; skipped?: string }>;
 
 /** Options of `runCheck`. */
 export interface CheckOptions {
@@ -44,6 +53,8 @@ export interface CheckResult {
   /** Every source file read, relative to the root. */
   files: string[];
   findings: Finding[];
+  /** Policy rules that passed, per rule, file and environment (empty when the policy stage did not run). */
+  passes: CheckPass[];
   diffs: EnvironmentDiff[];
   base?: Pick<BaseComparison, 'ref' | 'commit' | 'changedFiles' | 'allBecause'>;
   policySkipped?: string;
@@ -114,9 +125,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   }
 
   let policySkipped: string | undefined;
+  const passes: CheckPass[] = [];
   if (options.policy && loaded.length > 0) {
     const policy = await options.policy({ root: project.root, environments: loaded, diffs });
     collected.push(...policy.findings);
+    passes.push(...(policy.passes ?? []));
     policySkipped = policy.skipped;
   }
 
@@ -127,6 +140,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     decrypted: loaded.length > 0 && loaded.every((e) => e.decrypted),
     files: [...filesSeen.keys()].sort(),
     findings: sortFindings(dedupe(collected)),
+    passes: sortPasses(passes),
     diffs,
     ...(comparison
       ? {
@@ -197,6 +211,13 @@ function dedupe(findings: Finding[]): Finding[] {
     existing.properties = { ...existing.properties, environments: [...envs] };
   }
   return [...byKey.values()];
+}
+
+function sortPasses(passes: CheckPass[]): CheckPass[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return passes.sort(
+    (a, b) => cmp(a.file, b.file) || cmp(a.ruleId, b.ruleId) || cmp(a.environment, b.environment),
+  );
 }
 
 /** The exit code of a check: 1 on errors (or warnings with --fail-on-warn), else 0. Info never fails. */

@@ -7,7 +7,13 @@ import { renderTextReport } from './text-report.js';
 import type { ReportFormat, ReportInput } from './types.js';
 
 export { escapeXml, renderJunitReport } from './junit-report.js';
-export { countBySeverity, type ReportFormat, type ReportInput } from './types.js';
+export {
+  countBySeverity,
+  groupPasses,
+  type ReportFormat,
+  type ReportInput,
+  type ReportPass,
+} from './types.js';
 export { renderGithubReport, renderJsonReport, renderSarifReport, renderTextReport };
 
 /** The formats accepted by `--format`. */

@@ -1,5 +1,5 @@
 import type { Finding } from '../core/findings.js';
-import type { ReportInput } from './types.js';
+import { groupPasses, type ReportInput } from './types.js';
 
 /** Escapes text for XML attributes and content. */
 export function escapeXml(text: string): string {
@@ -14,7 +14,8 @@ export function escapeXml(text: string): string {
 
 /**
  * JUnit XML: one test suite per file, a failing test case per error (and per warning with
- * --fail-on-warn), a passing case for each clean file. Notes are left out.
+ * --fail-on-warn), a passing case for each clean file, and a passing case per rule that passed in
+ * the file (e.g. each policy rule), next to the failing ones. Notes are left out.
  */
 export function renderJunitReport(input: ReportInput): string {
   const failing = (f: Finding) =>
@@ -27,6 +28,13 @@ export function renderJunitReport(input: ReportInput): string {
     const list = byFile.get(key) ?? [];
     list.push(f);
     byFile.set(key, list);
+  }
+  const passesByFile = new Map<string, ReturnType<typeof groupPasses>>();
+  for (const p of groupPasses(input.passes ?? [])) {
+    if (!byFile.has(p.file)) byFile.set(p.file, []);
+    const list = passesByFile.get(p.file) ?? [];
+    list.push(p);
+    passesByFile.set(p.file, list);
   }
   let tests = 0;
   let failures = 0;
@@ -48,6 +56,12 @@ export function renderJunitReport(input: ReportInput): string {
           `    <testcase classname="${escapeXml(file)}" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`,
         );
       }
+    }
+    for (const p of passesByFile.get(file) ?? []) {
+      const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
+      cases.push(
+        `    <testcase classname="${escapeXml(file)}" name="${escapeXml(`${p.ruleId} passes${envs}`)}"/>`,
+      );
     }
     if (!findings.some(failing))
       cases.push(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Finding } from '../core/findings.js';
-import type { ReportInput } from './types.js';
+import { groupPasses, type ReportInput } from './types.js';
 
 const levelOf = (f: Finding) =>
   f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'note';
@@ -8,6 +8,7 @@ const levelOf = (f: Finding) =>
 /**
  * SARIF 2.1.0, as GitHub code scanning loads it: one run, a rule per ruleId, results with a physical
  * location relative to the repo root and a partial fingerprint so alerts track across commits.
+ * Passes (rule × file) are results with `kind: "pass"` and `level: "none"`, after the findings.
  */
 export function renderSarifReport(input: ReportInput): string {
   const rules: Array<Record<string, unknown>> = [];
@@ -17,10 +18,22 @@ export function renderSarifReport(input: ReportInput): string {
     ruleIndex.set(f.ruleId, rules.length);
     rules.push({
       id: f.ruleId,
-      name: f.ruleId.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')),
+      name: ruleName(f.ruleId),
       shortDescription: { text: `${f.stage}: ${f.ruleId}` },
       defaultConfiguration: { level: levelOf(f) },
       properties: { tags: ['llmcm', f.stage] },
+    });
+  }
+  const passes = groupPasses(input.passes ?? []);
+  for (const p of passes) {
+    if (ruleIndex.has(p.ruleId)) continue;
+    ruleIndex.set(p.ruleId, rules.length);
+    // Only passes seen: the rule's failure level is unknown here, so no defaultConfiguration.
+    rules.push({
+      id: p.ruleId,
+      name: ruleName(p.ruleId),
+      shortDescription: { text: `${p.stage}: ${p.ruleId}` },
+      properties: { tags: ['llmcm', p.stage] },
     });
   }
   const results = input.findings.map((f) => {
@@ -59,6 +72,21 @@ export function renderSarifReport(input: ReportInput): string {
     }
     return result;
   });
+  for (const p of passes) {
+    const envs = p.environments.length ? ` (${p.environments.join(', ')})` : '';
+    results.push({
+      ruleId: p.ruleId,
+      ruleIndex: ruleIndex.get(p.ruleId),
+      kind: 'pass',
+      level: 'none',
+      message: { text: `${p.ruleId} passed in ${p.file}${envs}` },
+      partialFingerprints: {
+        'llmcmPass/v1': createHash('sha256').update([p.ruleId, p.file].join('\0')).digest('hex').slice(0, 32),
+      },
+      properties: { stage: p.stage, ...(p.environments.length ? { environments: p.environments } : {}) },
+      locations: [{ physicalLocation: { artifactLocation: { uri: p.file, uriBaseId: '%SRCROOT%' } } }],
+    });
+  }
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -79,4 +107,9 @@ export function renderSarifReport(input: ReportInput): string {
     ],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+/** `policy/no-debug-flags` -> `policyNoDebugFlags` (SARIF's readable rule name). */
+function ruleName(ruleId: string): string {
+  return ruleId.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''));
 }

@@ -1,5 +1,5 @@
 import type { Finding } from '../core/findings.js';
-import { countBySeverity, type ReportInput } from './types.js';
+import { countBySeverity, type ReportInput, type ReportPass } from './types.js';
 
 const ansi = {
   red: '\x1b[31m',
@@ -62,6 +62,9 @@ export function renderTextReport(input: ReportInput): string {
     for (const line of section.lines) out.push(`  ${line}`);
     out.push('');
   }
+  // Passes are summarized, never listed: one line per stage and environment.
+  const passLines = summarizePasses(input.passes ?? [], input.findings);
+  if (passLines.length) out.push(...passLines, '');
   const { errors, warnings, notes } = countBySeverity(input.findings);
   const files = input.checkedFiles
     ? ` in ${input.checkedFiles.length} file${input.checkedFiles.length === 1 ? '' : 's'}`
@@ -74,4 +77,48 @@ export function renderTextReport(input: ReportInput): string {
       : paint('green', `✔ ${input.title}: ${summary}`),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** Environments a finding applies to (`env` from the policy stage, `environments` from the others). */
+function environmentsOf(f: Finding): string[] {
+  const envs = Array.isArray(f.properties?.environments) ? [...(f.properties.environments as string[])] : [];
+  if (typeof f.properties?.env === 'string') envs.push(f.properties.env);
+  return envs;
+}
+
+/**
+ * `policy (prod): 14 rules passed, 1 warned, 0 denied` per stage with passes and environment. A rule
+ * counts once per environment: denied if it denied anywhere there, else warned, else passed.
+ */
+function summarizePasses(passes: readonly ReportPass[], findings: readonly Finding[]): string[] {
+  if (passes.length === 0) return [];
+  const byKey = new Map<string, { passed: Set<string>; warned: Set<string>; denied: Set<string> }>();
+  const bucket = (stage: string, env: string) => {
+    const key = `${stage}\0${env}`;
+    let b = byKey.get(key);
+    if (!b) {
+      b = { passed: new Set(), warned: new Set(), denied: new Set() };
+      byKey.set(key, b);
+    }
+    return b;
+  };
+  const stages = new Set(passes.map((p) => p.stage));
+  for (const p of passes) bucket(p.stage, p.environment ?? '').passed.add(p.ruleId);
+  for (const f of findings) {
+    if (!stages.has(f.stage) || f.severity === 'info') continue;
+    for (const env of environmentsOf(f)) {
+      const b = bucket(f.stage, env);
+      (f.severity === 'error' ? b.denied : b.warned).add(f.ruleId);
+    }
+  }
+  const lines: string[] = [];
+  for (const [key, b] of [...byKey].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0))) {
+    const [stage, env] = key.split('\0');
+    for (const id of b.denied) b.warned.delete(id);
+    const passed = [...b.passed].filter((id) => !b.denied.has(id) && !b.warned.has(id)).length;
+    lines.push(
+      `${stage}${env ? ` (${env})` : ''}: ${passed} rule${passed === 1 ? '' : 's'} passed, ${b.warned.size} warned, ${b.denied.size} denied`,
+    );
+  }
+  return lines;
 }

@@ -90,9 +90,12 @@ export const checkCommand: CommandSpec = {
     sections.push({ title: 'Scope', lines: scope });
     if (result.base) sections.push({ title: 'Changes since base', lines: describeDiffs(result.diffs) });
 
+    const policyRan = !booleanOption(context, 'no-policy') && !result.policySkipped;
     const output = renderReport(format, {
       title: 'llmcm check',
       findings: result.findings,
+      // Absent when the policy stage did not run, so reports without policies keep their exact shape.
+      ...(policyRan ? { passes: result.passes } : {}),
       checkedFiles: result.files,
       sections,
       color: context.color,
@@ -109,7 +112,6 @@ export const checkCommand: CommandSpec = {
     // Written after the report, findings or not (findings are what the alert is for); a failed write only warns.
     const metricsFile = stringOption(context, 'metrics-file');
     if (metricsFile) {
-      const policyRan = !booleanOption(context, 'no-policy') && !result.policySkipped;
       await writeCheckMetrics(
         resolve(context.cwd, metricsFile),
         result.findings,

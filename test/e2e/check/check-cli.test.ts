@@ -136,6 +136,53 @@ describeWithTools(
       );
     });
 
+    it('with policies and keys: passes per rule and file in json, junit and sarif, never a value', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'llmcm-e2e-check-policy-'));
+      try {
+        for (const part of ['llmcm.yaml', '.sops.yaml', 'environments', 'schemas', 'policies'])
+          cpSync(join(projectRoot, part), join(dir, part), { recursive: true });
+        const check = (format: string) => {
+          const r = run(['check', '--dir', dir, '--format', format], withKey);
+          expect(r.stderr).toBe('');
+          expect([0, 1]).toContain(r.code);
+          return r.stdout;
+        };
+        const json = check('json');
+        const report = JSON.parse(json);
+        expect(report.decrypted).toBe(true);
+        expect(report.passes.length).toBeGreaterThan(0);
+        const pass = report.passes.find((p: { environment: string }) => p.environment === 'prod');
+        expect(Object.keys(pass).sort()).toEqual(['environment', 'file', 'ruleId', 'stage']);
+        const junit = check('junit');
+        expect(junit).toContain(`classname="${pass.file}" name="${pass.ruleId} passes [`);
+        const sarifText = check('sarif');
+        const sarif = JSON.parse(sarifText);
+        expect(
+          sarif.runs[0].results.some(
+            (r: {
+              kind?: string;
+              ruleId: string;
+              locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+            }) =>
+              r.kind === 'pass' &&
+              r.ruleId === pass.ruleId &&
+              r.locations[0]!.physicalLocation.artifactLocation.uri === pass.file,
+          ),
+        ).toBe(true);
+        const text = check('text');
+        expect(text).toMatch(/^policy \(prod\): \d+ rules? passed, \d+ warned, \d+ denied$/m);
+        // Canary: decrypted secrets the check saw appear in no format.
+        const masterKey = sops(['decrypt', '--extract', '["master_key"]', 'environments/prod/gateway.yaml']);
+        expect(masterKey.length).toBeGreaterThan(8);
+        for (const out of [json, junit, sarifText, text, check('github')]) {
+          expect(out).not.toContain(masterKey);
+          expect(out).not.toContain('sk-proj-DEMO');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('bad input: an unknown environment is exit 2 with one line and a hint, no stack trace', () => {
       const r = run(['check', '--env', 'qa'], keyless);
       expect(r.code).toBe(2);
