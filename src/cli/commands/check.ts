@@ -15,7 +15,8 @@ import { booleanOption, type CommandSpec, stringOption } from '../command.js';
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: 'validate environments: schemas, LLM semantics, secret strength and policies (works without keys)',
-  usage: 'check [--env E] [--base REF] [--format text|json|sarif|junit|github] [--fail-on-warn]',
+  usage:
+    'check [--env E] [--base REF] [--format text|json|sarif|junit|github] [--fail-on-warn] [--no-passes]',
   details: [
     'Loads every environment (base layer merged), decrypts it when an age key is present',
     '(SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt), then validates.',
@@ -41,6 +42,11 @@ export const checkCommand: CommandSpec = {
     },
     'fail-on-warn': { type: 'boolean', description: 'exit 1 on warnings too' },
     'no-policy': { type: 'boolean', description: 'skip the policy stage' },
+    // GitHub code scanning shows SARIF results of kind "pass" as alerts, so an upload may want them out.
+    'no-passes': {
+      type: 'boolean',
+      description: 'leave policy passes out of the report (e.g. SARIF for GitHub)',
+    },
     dir: { type: 'string', description: 'config repo root (default: current directory)', valueName: 'DIR' },
     'metrics-file': metricsFileOption,
   },
@@ -91,11 +97,12 @@ export const checkCommand: CommandSpec = {
     if (result.base) sections.push({ title: 'Changes since base', lines: describeDiffs(result.diffs) });
 
     const policyRan = !booleanOption(context, 'no-policy') && !result.policySkipped;
+    const showPasses = policyRan && !booleanOption(context, 'no-passes');
     const output = renderReport(format, {
       title: 'llmcm check',
       findings: result.findings,
       // Absent when the policy stage did not run, so reports without policies keep their exact shape.
-      ...(policyRan ? { passes: result.passes } : {}),
+      ...(showPasses ? { passes: result.passes } : {}),
       checkedFiles: result.files,
       sections,
       color: context.color,

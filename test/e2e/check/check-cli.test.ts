@@ -169,6 +169,9 @@ describeWithTools(
               r.locations[0]!.physicalLocation.artifactLocation.uri === pass.file,
           ),
         ).toBe(true);
+        const withoutPasses = run(['check', '--dir', dir, '--format', 'sarif', '--no-passes'], withKey);
+        expect(withoutPasses.stdout).not.toContain('"kind": "pass"');
+        expect(JSON.parse(withoutPasses.stdout).runs[0].results.length).toBeGreaterThan(0);
         const text = check('text');
         expect(text).toMatch(/^policy \(prod\): \d+ rules? passed, \d+ warned, \d+ denied$/m);
         // Canary: decrypted secrets the check saw appear in no format.
