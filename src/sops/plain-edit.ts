@@ -253,9 +253,10 @@ function unsetInYaml(text: string, path: TreePath): string {
   );
 }
 
-function jsonIndent(text: string): number {
-  const m = /\n([ ]+)"/.exec(text);
-  return m ? m[1]!.length : 4;
+/** One indentation level of a JSON text: spaces, or a tab as sops writes JSON. */
+function jsonIndent(text: string): string {
+  const m = /\n(\t|[ ]+)"/.exec(text);
+  return m ? m[1]! : '    ';
 }
 
 function editJson(

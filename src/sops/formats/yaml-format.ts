@@ -588,6 +588,11 @@ function resolveJsonScalar(node: Scalar, text: string): PlainValue | null {
   if (node.type === 'QUOTE_DOUBLE') return { type: 'str', text };
   if (text === 'null') return null;
   if (text === 'true' || text === 'false') return { type: 'bool', text: text === 'true' ? 'True' : 'False' };
+  // sops 3.10+ decodes JSON numbers as json.Number: an int when Int64() succeeds, else a float.
+  if (/^-?\d+$/.test(text)) {
+    const n = BigInt(text);
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return { type: 'int', text: n.toString() };
+  }
   return { type: 'float', text: formatGoFloat(Number(text)) };
 }
 
@@ -603,17 +608,18 @@ function jsonSourceOf(value: PlainValue): string {
   }
 }
 
-function detectJsonIndent(text: string): number {
-  const m = /\n([ ]+)"/.exec(text);
-  return m ? m[1]!.length : 4;
+/** One indentation level of a JSON text: spaces, or a tab as sops writes JSON. */
+function detectJsonIndent(text: string): string {
+  const m = /\n(\t|[ ]+)"/.exec(text);
+  return m ? m[1]! : '    ';
 }
 
-function renderJson(tokens: CST.Token[], metadata: Record<string, unknown> | null, indent: number): string {
+function renderJson(tokens: CST.Token[], metadata: Record<string, unknown> | null, indent: string): string {
   let out = tokens.map((t) => CST.stringify(t)).join('');
   if (!metadata) return out.replace(/,?\s*}\s*$/, '\n}\n');
   const close = out.lastIndexOf('}');
   const before = out.slice(0, close).replace(/\s+$/, '');
-  const pad = ' '.repeat(indent);
+  const pad = indent;
   const metaJson = JSON.stringify(metadata, null, indent).replace(/\n/g, `\n${pad}`);
   const sep = before.endsWith('{') ? '' : ',';
   out = `${before}${sep}\n${pad}"sops": ${metaJson}\n}${out.slice(close + 1)}`;

@@ -384,14 +384,23 @@ describe('minimal diffs on set/unset', () => {
 });
 
 describe('JSON and dotenv', () => {
-  it('JSON: numbers are floats like sops; round-trip', async () => {
+  it('JSON: integers are int and other numbers float, like sops 3.13 (json.Number); round-trip', async () => {
     const json =
       '{\n    "a": "x",\n    "n": 7,\n    "f": 1.5,\n    "b": false,\n    "z": null,\n    "l": [1, "two"]\n}\n';
     const out = await encryptText(json, { file: 'c.json', keyGroups: [[key.recipient]] });
     const parsed = JSON.parse(out) as Record<string, string>;
-    expect(parseEnvelope(parsed.n!)?.type).toBe('float');
+    expect(parseEnvelope(parsed.n!)?.type).toBe('int');
+    expect(parseEnvelope(parsed.f!)?.type).toBe('float');
     expect(parsed.z).toBeNull();
     expect(await decryptText(out, { file: 'c.json', identities: key.ids })).toBe(json);
+    // Checked against sops 3.13.3: an exponent, or a value beyond int64, is a float (Int64() fails).
+    const odd = JSON.parse(
+      await encryptText('{"e": 1e3, "big": 99999999999999999999, "neg": -5}\n', {
+        file: 'd.json',
+        keyGroups: [[key.recipient]],
+      }),
+    ) as Record<string, string>;
+    expect([odd.e, odd.big, odd.neg].map((v) => parseEnvelope(v!)?.type)).toEqual(['float', 'float', 'int']);
   });
 
   it('dotenv: flattened metadata, comments, escaped newlines', async () => {
