@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { LlmcmError } from '../core/errors.js';
+import { isProcessAlive } from '../core/process-alive.js';
 import { writeCommitObject } from '../repo/commits.js';
 import { RefConflictError, updateRefCas } from '../repo/ref-update.js';
 import { type GitIdentity, type Repository, readRef } from '../repo/repository.js';
@@ -32,15 +33,6 @@ export function lockRef(environment: string): string {
 
 const LOCK_FILE = 'lock.json';
 const DEFAULT_TTL_MS = 30 * 60 * 1000;
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Reads the current lock of an environment, or null. */
 export async function readLock(

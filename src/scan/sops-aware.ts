@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parse as parseYaml } from 'yaml';
 import { LlmcmError } from '../core/errors.js';
+import { selectionKeys } from '../sops/tree.js';
 import type { RawFinding } from './detect/detector.js';
 import { shannonEntropy } from './detect/entropy.js';
 import { compileGoRegex, matchesGo } from './re2/translate.js';
@@ -32,15 +33,6 @@ export interface SopsPolicy {
   base: string;
   rules: SopsPathRule[];
 }
-
-const selectionKeys = [
-  'unencrypted_suffix',
-  'encrypted_suffix',
-  'unencrypted_regex',
-  'encrypted_regex',
-  'unencrypted_comment_regex',
-  'encrypted_comment_regex',
-] as const;
 
 function selectionFrom(raw: Record<string, unknown>, file: string): SopsSelection {
   for (const key of selectionKeys) {

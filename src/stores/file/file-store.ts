@@ -18,6 +18,7 @@ import {
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
+import { isProcessAlive } from '../../core/process-alive.js';
 import {
   assertEnvironmentName,
   assertKey,
@@ -525,14 +526,5 @@ function parseLockHolder(text: string | null): { pid: number; host: string } | n
       : null;
   } catch {
     return null;
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
