@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ConfigReader, ProjectConfig } from '../config/types.js';
 import { LlmcmError } from '../core/errors.js';
+import { parseRevision, walkRevision } from '../repo/revision.js';
 import { type GitIndex, readGitIndex } from './git-index.js';
 
 /** What changed between a git ref and the working tree, as `llmcm check --base` needs it. */
@@ -47,10 +48,37 @@ function findRepositoryRoot(dir: string): string {
   }
 }
 
-/** A branch, tag or (abbreviated) commit id → the commit id; a clear usage error otherwise. */
+/** A branch, tag or (abbreviated) commit id, with `~n` / `^n` suffixes → the commit id; a clear usage error otherwise. */
 async function resolveBaseCommit(
   base: { fs: typeof fs; dir: string; gitdir: string; cache: object },
   ref: string,
+): Promise<string> {
+  const spec = parseRevision(ref);
+  const start = spec ? await resolveBaseCommitWithoutSuffix(base, spec.base, ref) : undefined;
+  const oid =
+    start && spec
+      ? await walkRevision(
+          start,
+          spec.steps,
+          async (commit) => (await git.readCommit({ ...base, oid: commit })).commit.parent,
+        )
+      : undefined;
+  if (!oid) throw baseRefNotFound(base.dir, ref);
+  return oid;
+}
+
+function baseRefNotFound(dir: string, ref: string): LlmcmError {
+  return new LlmcmError(`--base ref '${ref}' does not name a commit in ${dir}`, {
+    code: 'BASE_REF_NOT_FOUND',
+    kind: 'usage',
+    hint: 'give a branch, tag or commit that exists (git log --oneline), e.g. --base origin/main',
+  });
+}
+
+async function resolveBaseCommitWithoutSuffix(
+  base: { fs: typeof fs; dir: string; gitdir: string; cache: object },
+  ref: string,
+  asTyped: string,
 ): Promise<string> {
   let oid: string | undefined;
   try {
@@ -65,7 +93,7 @@ async function resolveBaseCommit(
       read = await git.readObject({ ...base, oid });
     } catch {
       throw new LlmcmError(
-        `--base ref '${ref}' names ${oid.slice(0, 12)}, but that object is not in this clone`,
+        `--base ref '${asTyped}' names ${oid.slice(0, 12)}, but that object is not in this clone`,
         {
           code: 'BASE_OBJECTS_MISSING',
           kind: 'input',
@@ -78,11 +106,7 @@ async function resolveBaseCommit(
     if (type !== 'tag') break;
     oid = (object as { object: string }).object;
   }
-  throw new LlmcmError(`--base ref '${ref}' does not name a commit in ${base.dir}`, {
-    code: 'BASE_REF_NOT_FOUND',
-    kind: 'usage',
-    hint: 'give a branch, tag or commit that exists (git log --oneline), e.g. --base origin/main',
-  });
+  throw baseRefNotFound(base.dir, asTyped);
 }
 
 /** git's blob id of some bytes, so working files compare with tree entries without spawning git. */

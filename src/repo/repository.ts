@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { LlmcmError } from '../core/errors.js';
+import { parseRevision, walkRevision } from './revision.js';
 
 /** A handle on a git repository, shared by every git call of one run (one object cache). */
 export interface Repository {
@@ -35,8 +36,39 @@ export async function openRepository(dir: string): Promise<Repository> {
   return { dir: root, gitdir: join(root, '.git'), cache: {} };
 }
 
-/** Resolves a ref, tag, branch, or (abbreviated) commit id to a full commit id; throws a clear input error. */
+/**
+ * Resolves a ref, tag, branch, or (abbreviated) commit id, with git's `~n` / `^n` suffixes, to a full
+ * commit id; throws a clear input error.
+ */
 export async function resolveCommit(repo: Repository, ref: string): Promise<string> {
+  const spec = parseRevision(ref);
+  const start = spec ? await resolveCommitWithoutSuffix(repo, spec.base, ref) : undefined;
+  const oid =
+    start && spec
+      ? await walkRevision(start, spec.steps, async (commit) => {
+          const read = await git.readCommit({
+            fs,
+            dir: repo.dir,
+            gitdir: repo.gitdir,
+            oid: commit,
+            cache: repo.cache,
+          });
+          return read.commit.parent;
+        })
+      : undefined;
+  if (!oid) throw sourceRefNotFound(repo, ref);
+  return oid;
+}
+
+function sourceRefNotFound(repo: Repository, ref: string): LlmcmError {
+  return new LlmcmError(`source ref '${ref}' does not exist in ${repo.dir}`, {
+    code: 'SOURCE_REF_NOT_FOUND',
+    kind: 'input',
+    hint: 'give a branch, tag or commit id that exists (git log --oneline)',
+  });
+}
+
+async function resolveCommitWithoutSuffix(repo: Repository, ref: string, asTyped: string): Promise<string> {
   const base = { fs, dir: repo.dir, gitdir: repo.gitdir };
   let oid: string | undefined;
   try {
@@ -50,13 +82,7 @@ export async function resolveCommit(repo: Repository, ref: string): Promise<stri
       }
     }
   }
-  if (!oid) {
-    throw new LlmcmError(`source ref '${ref}' does not exist in ${repo.dir}`, {
-      code: 'SOURCE_REF_NOT_FOUND',
-      kind: 'input',
-      hint: 'give a branch, tag or commit id that exists (git log --oneline)',
-    });
-  }
+  if (!oid) throw sourceRefNotFound(repo, asTyped);
   // Peel annotated tags to the commit they point at.
   for (let depth = 0; depth < 5; depth++) {
     const { type, object } = await git.readObject({ ...base, oid, cache: repo.cache });
@@ -67,7 +93,10 @@ export async function resolveCommit(repo: Repository, ref: string): Promise<stri
     }
     break;
   }
-  throw new LlmcmError(`'${ref}' does not name a commit`, { code: 'SOURCE_REF_NOT_COMMIT', kind: 'input' });
+  throw new LlmcmError(`'${asTyped}' does not name a commit`, {
+    code: 'SOURCE_REF_NOT_COMMIT',
+    kind: 'input',
+  });
 }
 
 /** The current value of a ref, or null when it does not exist. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
+import { parseRevision, walkRevision } from '../../repo/revision.js';
 import { isBinaryContent } from './chunk.js';
 import { addedLinesOfTexts, splitLines } from './line-diff.js';
 import { type GitObject, GitObjectStore, parseCommit, parseTree, readCommitHeader } from './object-store.js';
@@ -207,8 +208,32 @@ function gitError(message: string, hint: string, cause?: unknown): LlmcmError {
   return new LlmcmError(message, { code: 'SCAN_GIT', kind: 'input', hint, cause });
 }
 
-/** Resolves a ref, branch, tag or (abbreviated) SHA to a commit SHA; a missing ref is an error naming it. */
+/**
+ * Resolves a ref, branch, tag or (abbreviated) SHA, with git's `~n` / `^n` suffixes, to a commit SHA;
+ * a missing ref is an error naming it.
+ */
 export async function resolveCommit(reader: GitReader, ref: string): Promise<string> {
+  const spec = parseRevision(ref);
+  if (!spec) throw missingRef(reader.dir, ref);
+  const start = await resolveCommitWithoutSuffix(reader, spec.base, ref);
+  const oid = await walkRevision(start, spec.steps, async (commit) => {
+    const header = (await reader.object(commit)).data.toString('utf8');
+    return [...header.slice(0, header.indexOf('\n\n')).matchAll(/^parent ([0-9a-f]{40})$/gm)].map(
+      (m) => m[1]!,
+    );
+  });
+  if (!oid) throw missingRef(reader.dir, ref);
+  return oid;
+}
+
+function missingRef(dir: string, ref: string): LlmcmError {
+  return gitError(
+    `ref '${ref}' does not exist in ${dir}`,
+    'check the branch, tag or commit name (git fetch first?)',
+  );
+}
+
+async function resolveCommitWithoutSuffix(reader: GitReader, ref: string, asTyped: string): Promise<string> {
   const dir = reader.dir;
   const cache = reader.cache;
   const git = await isomorphicGit();
@@ -222,13 +247,8 @@ export async function resolveCommit(reader: GitReader, ref: string): Promise<str
       } catch {}
     }
   }
-  if (!oid) {
-    throw gitError(
-      `ref '${ref}' does not exist in ${dir}`,
-      'check the branch, tag or commit name (git fetch first?)',
-    );
-  }
-  return peelToCommit(reader, oid, ref);
+  if (!oid) throw missingRef(dir, asTyped);
+  return peelToCommit(reader, oid, asTyped);
 }
 
 async function peelToCommit(reader: GitReader, oidIn: string, label: string): Promise<string> {
