@@ -13,7 +13,15 @@ let validators: { input: ValidateFunction; data: ValidateFunction } | undefined;
 /** The two policy schemas, compiled once per process (strict mode, draft 2020-12). */
 function compiledValidators(): { input: ValidateFunction; data: ValidateFunction } {
   if (validators) return validators;
-  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, allowUnionTypes: true });
+  // validateSchema: false skips compiling the draft 2020-12 meta-schema (~30 ms of every `check`): these
+  // two schemas ship with llmcm and a unit test validates them against the meta-schema instead.
+  const ajv = new Ajv2020({
+    strict: true,
+    strictRequired: false,
+    allErrors: false,
+    allowUnionTypes: true,
+    validateSchema: false,
+  });
   const input = JSON.parse(readFileSync(new URL('policy-input.schema.json', schemaDir), 'utf8')) as object;
   const data = JSON.parse(readFileSync(new URL('policy-data.schema.json', schemaDir), 'utf8')) as object;
   ajv.addSchema(input);
