@@ -4,7 +4,7 @@
 // codec to the public demo key. Measures the full keyless check and `--base` selecting 10 changed files,
 // with the built CLI (`npm run -s build` first). Prints one markdown section on stdout.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,12 @@ const based = time(process.execPath, [cli, 'check', '--base', 'HEAD', '--format'
 const basedReport = JSON.parse(based.last.stdout);
 if (basedReport.environments.length !== 10)
   throw new Error(`--base should select 10 environments, got ${basedReport.environments.length}`);
+// The same --base check with this repo's Rego policies in place (the policy stage: wasm load, input
+// schema, one evaluation per environment, decision records).
+cpSync(join(root, 'policies'), join(dir, 'policies'), { recursive: true });
+const withPolicy = time(process.execPath, [cli, 'check', '--base', 'HEAD', '--format', 'json']);
+if (!JSON.parse(withPolicy.last.stdout).passes)
+  throw new Error('the policy stage did not run in the policies case');
 if (process.env.BENCH_KEEP) process.stderr.write(`kept ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });
 
@@ -176,6 +182,9 @@ out.push(
 );
 out.push(
   `| \`--base HEAD\`, 10 changed files → ${basedReport.environments.length} envs + semantic diff | ${ms(based.median)} | ${ms(based.min)} | ${cpuOf(based)} | ≤ 300 ms | \`git diff --name-only HEAD\` ${ms(gitDiff.median)} | ${(based.median / gitDiff.median).toFixed(1)}× |`,
+);
+out.push(
+  `| same \`--base HEAD\` with this repo's Rego policies (wasm, 10 envs evaluated) | ${ms(withPolicy.median)} | ${ms(withPolicy.min)} | ${cpuOf(withPolicy)} | (not in the issue) | the row above ${ms(based.median)} | ${(withPolicy.median / based.median).toFixed(2)}× |`,
 );
 out.push('');
 out.push(
