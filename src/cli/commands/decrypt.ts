@@ -1,4 +1,5 @@
 import { booleanOption, type CommandContext, type CommandSpec, stringOption } from '../command.js';
+import { ignoreMacOption, inputTypeOption } from '../shared-options.js';
 
 /** `llmcm decrypt`: MAC-verified decryption of a sops file, or of many files in one process. */
 export const decryptCommand: CommandSpec = {
@@ -28,12 +29,8 @@ layout and mode 0600.`,
       valueName: 'D',
     },
     extract: { type: 'string', description: 'print only the value at this path', valueName: 'PATH' },
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
-    'ignore-mac': { type: 'boolean', description: 'warn instead of failing on a MAC mismatch (dangerous)' },
+    'input-type': inputTypeOption,
+    'ignore-mac': ignoreMacOption,
   },
   minArgs: 1,
   async run(context) {

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { usageError } from '../../core/errors.js';
 import { writeDriftMetrics } from '../../metrics/drift-metrics.js';
 import { metricsFileOption } from '../../metrics/exposition.js';
 import { detectDrift } from '../../promote/drift.js';
 import { loadProjectContext } from '../../promote/project-deps.js';
 import { type CommandSpec, stringOption } from '../command.js';
+import { textOrJsonFormat, textOrJsonFormatOption } from '../shared-options.js';
 
 /** `llmcm drift <env>`: compares each store with the last promotion; exit 1 on difference. */
 export const driftCommand: CommandSpec = {
@@ -12,15 +12,14 @@ export const driftCommand: CommandSpec = {
   summary: 'compare what the stores hold with the last promotion (exit 1 when they differ)',
   usage: 'drift ENV [--format text|json]',
   options: {
-    format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' },
+    format: textOrJsonFormatOption,
     'metrics-file': metricsFileOption,
   },
   minArgs: 1,
   maxArgs: 1,
   async run(context) {
     const environment = context.positionals[0]!;
-    const format = stringOption(context, 'format') ?? 'text';
-    if (format !== 'text' && format !== 'json') throw usageError(`unknown format '${format}'`);
+    const format = textOrJsonFormat(context);
     const { deps } = await loadProjectContext({ cwd: context.cwd, env: context.env });
     const report = await detectDrift(deps, environment);
     if (format === 'json') {

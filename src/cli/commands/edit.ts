@@ -1,4 +1,5 @@
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
+import { ignoreMacOption, inputTypeOption } from '../shared-options.js';
 
 /** `llmcm edit`: decrypt to a private temp file, run $EDITOR, re-encrypt with minimal diffs. */
 export const editCommand: CommandSpec = {
@@ -10,12 +11,8 @@ $VISUAL or $EDITOR (default: vi). Invalid content is refused and the editor reop
 LLMCM_EDIT_MAX_ATTEMPTS times, default 5). Unchanged values keep their ciphertext; the layout is
 kept. A FILE that does not exist is created, encrypted for the matching .sops.yaml rule.`,
   options: {
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
-    'ignore-mac': { type: 'boolean', description: 'warn instead of failing on a MAC mismatch (dangerous)' },
+    'input-type': inputTypeOption,
+    'ignore-mac': ignoreMacOption,
   },
   minArgs: 1,
   maxArgs: 1,

@@ -5,6 +5,7 @@ import {
   listOption,
   stringOption,
 } from '../command.js';
+import { inputTypeOption } from '../shared-options.js';
 
 /** `llmcm encrypt`: sops-compatible encryption of a YAML, JSON or dotenv file, or of many in one process. */
 export const encryptCommand: CommandSpec = {
@@ -23,11 +24,7 @@ written (exit code of the first failure). Then each file is replaced atomically.
   options: {
     'in-place': { type: 'boolean', short: 'i', description: 'replace FILE (atomic write)' },
     output: { type: 'string', description: 'write to this file instead of stdout', valueName: 'F' },
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
+    'input-type': inputTypeOption,
     age: {
       type: 'string',
       multiple: true,

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.js';
 import { stringOption } from '../command.js';
+import { inputTypeOption } from '../shared-options.js';
 
 /** `llmcm filestatus`: whether a file is sops-encrypted, as JSON like `sops filestatus`. */
 export const filestatusCommand: CommandSpec = {
@@ -7,11 +8,7 @@ export const filestatusCommand: CommandSpec = {
   summary: 'print {"encrypted":true|false} for a file, like sops filestatus',
   usage: 'filestatus FILE [--input-type yaml|json|dotenv]',
   options: {
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
+    'input-type': inputTypeOption,
   },
   minArgs: 1,
   maxArgs: 1,

@@ -1,22 +1,21 @@
 import { listRecords } from '../../audit/record.js';
-import { usageError } from '../../core/errors.js';
 import { readLock } from '../../promote/lock.js';
 import { loadProjectContext } from '../../promote/project-deps.js';
 import { assertEnvironment } from '../../promote/promote.js';
-import { type CommandSpec, stringOption } from '../command.js';
+import type { CommandSpec } from '../command.js';
+import { textOrJsonFormat, textOrJsonFormatOption } from '../shared-options.js';
 
 /** `llmcm history <env>`: the promotion records of an environment, newest first. */
 export const historyCommand: CommandSpec = {
   name: 'history',
   summary: 'list the promotions (and failed attempts) of an environment from its git record',
   usage: 'history ENV [--format text|json]',
-  options: { format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' } },
+  options: { format: textOrJsonFormatOption },
   minArgs: 1,
   maxArgs: 1,
   async run(context) {
     const environment = context.positionals[0]!;
-    const format = stringOption(context, 'format') ?? 'text';
-    if (format !== 'text' && format !== 'json') throw usageError(`unknown format '${format}'`);
+    const format = textOrJsonFormat(context);
     const { deps, repo } = await loadProjectContext({ cwd: context.cwd, env: context.env });
     assertEnvironment(deps, environment);
     const records = await listRecords(repo, environment);

@@ -1,9 +1,9 @@
-import { usageError } from '../../core/errors.js';
 import { loadProjectContext } from '../../promote/project-deps.js';
 import { preparePlan } from '../../promote/promote.js';
 import { renderPlanText } from '../../promote/render.js';
 import { resolveSource } from '../../promote/source.js';
 import { type CommandSpec, stringOption } from '../command.js';
+import { sourceOptions, textOrJsonFormat, textOrJsonFormatOption } from '../shared-options.js';
 
 /** `llmcm plan <env>`: desired vs actual per store, redacted, with a plan hash. */
 export const planCommand: CommandSpec = {
@@ -15,20 +15,13 @@ export const planCommand: CommandSpec = {
     'The plan hash can be passed to `llmcm promote --plan-hash` so that only the reviewed plan is applied.\n' +
     'Exit codes: 0 planned (with or without changes), 1 drift (a store holds values llmcm did not write), 2 bad input, 3 key error, 4 store error.',
   options: {
-    from: {
-      type: 'string',
-      description: 'promote the source last promoted to this environment',
-      valueName: 'ENV',
-    },
-    ref: { type: 'string', description: 'source git ref or commit (default HEAD)', valueName: 'REF' },
-    format: { type: 'string', description: 'text (default) or json', valueName: 'FORMAT' },
+    ...sourceOptions,
+    format: textOrJsonFormatOption,
   },
   minArgs: 1,
   maxArgs: 1,
   async run(context) {
-    const format = stringOption(context, 'format') ?? 'text';
-    if (format !== 'text' && format !== 'json')
-      throw usageError(`unknown format '${format}'`, 'use text or json');
+    const format = textOrJsonFormat(context);
     const environment = context.positionals[0]!;
     const { deps, project, repo } = await loadProjectContext({ cwd: context.cwd, env: context.env });
     const { assertEnvironment } = await import('../../promote/promote.js');

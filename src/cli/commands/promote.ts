@@ -17,6 +17,7 @@ import { resolveSource } from '../../promote/source.js';
 import { createConfiguredSigner } from '../../repo/signing.js';
 import { loadAgeIdentities } from '../../sops/age-keys.js';
 import { booleanOption, type CommandSpec, listOption, stringOption } from '../command.js';
+import { sourceOptions } from '../shared-options.js';
 
 /**
  * Test-only fault hook (docs/promote.md, "Fault injection"): with LLMCM_TEST_KILL_AFTER_STORES=N the
@@ -189,12 +190,7 @@ export const promoteCommand: CommandSpec = {
     'lock; on any failure every store is restored. Every attempt is recorded on refs/llmcm/promotions/ENV.\n' +
     'Exit codes: 0 done or up to date, 1 refused (check, policy, drift), 2 bad input, 3 key error, 4 store/lock error.',
   options: {
-    from: {
-      type: 'string',
-      description: 'promote the source last promoted to this environment',
-      valueName: 'ENV',
-    },
-    ref: { type: 'string', description: 'source git ref or commit (default HEAD)', valueName: 'REF' },
+    ...sourceOptions,
     ...promotionOptions,
   },
   minArgs: 1,

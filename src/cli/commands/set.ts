@@ -1,5 +1,6 @@
 import { usageError } from '../../core/errors.js';
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
+import { ignoreMacOption, inputTypeOption } from '../shared-options.js';
 
 /** `llmcm set`: change one value of an encrypted file with a minimal diff. */
 export const setCommand: CommandSpec = {
@@ -9,12 +10,8 @@ export const setCommand: CommandSpec = {
   details: `PATH uses sops' syntax ('["a"]["b"][0]'); VALUE is JSON (a string needs its quotes).
 Missing keys are created. The file is rewritten atomically; layout and comments are kept.`,
   options: {
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
-    'ignore-mac': { type: 'boolean', description: 'warn instead of failing on a MAC mismatch (dangerous)' },
+    'input-type': inputTypeOption,
+    'ignore-mac': ignoreMacOption,
   },
   minArgs: 3,
   maxArgs: 3,

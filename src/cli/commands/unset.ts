@@ -1,4 +1,5 @@
 import { booleanOption, type CommandSpec, stringOption } from '../command.js';
+import { ignoreMacOption, inputTypeOption } from '../shared-options.js';
 
 /** `llmcm unset`: remove one value from an encrypted file with a minimal diff. */
 export const unsetCommand: CommandSpec = {
@@ -6,12 +7,8 @@ export const unsetCommand: CommandSpec = {
   summary: 'remove one value from an encrypted file (minimal diff)',
   usage: 'unset FILE PATH   e.g. unset prod.yaml \'["providers"]["legacy"]\'',
   options: {
-    'input-type': {
-      type: 'string',
-      description: 'yaml, json or dotenv (default: from the name)',
-      valueName: 'T',
-    },
-    'ignore-mac': { type: 'boolean', description: 'warn instead of failing on a MAC mismatch (dangerous)' },
+    'input-type': inputTypeOption,
+    'ignore-mac': ignoreMacOption,
   },
   minArgs: 2,
   maxArgs: 2,
