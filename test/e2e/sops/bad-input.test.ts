@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../support/tools.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+// The package bin: the sops commands run from the code-cached bundle (see src/cli/launch.cts).
+const cli = join(projectRoot, 'dist', 'cli', 'launch.cjs');
 const canary = 'CANARY-bad-input-5c1e-never-printed';
 
 // Acceptance defects: bad paths for `set`, unwritable keygen outputs, broken key sources.

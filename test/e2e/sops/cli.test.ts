@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../support/tools.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+// The package bin: the sops commands run from the code-cached bundle (see src/cli/launch.cts).
+const cli = join(projectRoot, 'dist', 'cli', 'launch.cjs');
 const canary = 'CANARY-7f3a9d-plaintext-never-printed';
 
 describe('llmcm sops commands (built CLI in a temp git repo)', () => {

@@ -14,7 +14,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../support/tools.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+// The package bin: the sops commands run from the code-cached bundle (see src/cli/launch.cts).
+const cli = join(projectRoot, 'dist', 'cli', 'launch.cjs');
 const canary = 'CANARY-tree-5b1e-plaintext-never-printed';
 
 /** Every file under a directory with its bytes, for "nothing changed" checks. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeWithTools, projectRoot, toolPath } from '../../support/tools.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+// The package bin: the sops commands run from the code-cached bundle (see src/cli/launch.cts).
+const cli = join(projectRoot, 'dist', 'cli', 'launch.cjs');
 
 // Acceptance defect: a `set` on a file written by sops re-indented the whole `sops:` block.
 describeWithTools(['sops', 'age-keygen'], 'llmcm set on a sops-written file: minimal git diff', () => {

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// The installed `llmcm` binary. Why a CommonJS launcher in front of the ES-module CLI: Node 20 has no
+// compile cache for ES modules, and a one-file `llmcm decrypt` spends more time loading and compiling
+// JavaScript than decrypting. The sops file commands (the ones scripts run once per file) are
+// therefore bundled into one CommonJS file, dist/cli/sops-main.cjs, which this launcher compiles
+// with a V8 code cache made at build time (scripts/bundle-cli.mjs), so their code is not parsed or
+// compiled again on each run. Every other command goes to the ES-module CLI (main.js) unchanged.
+//
+// LLMCM_CODE_CACHE=off ignores the cache; =refresh rewrites it after the run (the build uses that).
+// When the cache is missing or V8 rejects it (another Node version), the run rewrites it on exit,
+// best effort: a read-only install simply runs uncached. See docs/cli.md.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, wrap } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+/** Must equal the keys of sopsFileCommandLoaders (sops-commands.ts); a unit test checks it. */
+export const sopsFileCommands: ReadonlySet<string> = new Set([
+  'decrypt',
+  'edit',
+  'encrypt',
+  'filestatus',
+  'keygen',
+  'rotate',
+  'set',
+  'unset',
+  'updatekeys',
+]);
+
+/** The command word of an argv (global flags may come first), or undefined. */
+export function commandWordOf(args: readonly string[]): string | undefined {
+  return args.find((a) => a !== '--debug' && a !== '--no-color');
+}
+
+type CodeCacheMode = 'use' | 'off' | 'refresh';
+
+function codeCacheMode(value: string | undefined): CodeCacheMode {
+  return value === 'off' || value === 'refresh' ? value : 'use';
+}
+
+/** Runs a CommonJS bundle like `require` would, but compiled with (and feeding) a V8 code cache. */
+function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
+  const cacheFile = `${bundleFile}.v8-cache`;
+  // The bundle is ASCII (built with charset=ascii): latin1 skips UTF-8 decoding.
+  const source = readFileSync(bundleFile, 'latin1');
+  let cachedData: Buffer | undefined;
+  if (mode === 'use') {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache yet: compile from source and write one on exit.
+    }
+  }
+  const script = new Script(wrap(source), {
+    filename: bundleFile,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  if (mode === 'refresh' || (mode === 'use' && (!cachedData || script.cachedDataRejected === true))) {
+    // On exit, so that the cache also holds the functions this run compiled lazily.
+    process.once('exit', () => writeCodeCache(cacheFile, script));
+  }
+  const moduleObject = { exports: {} };
+  const compiledWrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: unknown,
+    filename: string,
+    dirname: string,
+  ) => void;
+  compiledWrapper.call(
+    moduleObject.exports,
+    moduleObject.exports,
+    createRequire(bundleFile),
+    moduleObject,
+    bundleFile,
+    __dirname,
+  );
+}
+
+/** Best effort and atomic (temp file + rename): a cache is an optimisation, never a failure. */
+function writeCodeCache(cacheFile: string, script: Script): void {
+  const temp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, script.createCachedData());
+    renameSync(temp, cacheFile);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Routes one invocation: the sops file commands to the code-cached bundle, the rest to main.js. */
+function launch(): void {
+  const word = commandWordOf(process.argv.slice(2));
+  if (word !== undefined && sopsFileCommands.has(word)) {
+    runCodeCachedBundle(join(__dirname, 'sops-main.cjs'), codeCacheMode(process.env.LLMCM_CODE_CACHE));
+    return;
+  }
+  import(pathToFileURL(join(__dirname, 'main.js')).href).catch((error: unknown) => {
+    process.stderr.write(`llmcm: internal error: cannot load the CLI: ${(error as Error).message}\n`);
+    process.exitCode = 70;
+  });
+}
+
+// Only as the program: the unit tests import the routing helpers above without launching anything.
+if (typeof module !== 'undefined' && require.main === module) launch();

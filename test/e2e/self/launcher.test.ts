@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../support/tools.js';
+
+const demoKey = join(projectRoot, 'test', 'fixtures', 'demo-age-key.txt');
+const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(demoKey, 'utf8'))![1]!;
+
+/** A private copy of the build, so that these tests can remove and damage its code cache. */
+function copyOfBuild(): { launcher: string; mainJs: string; cache: string } {
+  const root = mkdtempSync(join(tmpdir(), 'llmcm-launcher-'));
+  cpSync(join(projectRoot, 'dist'), join(root, 'dist'), { recursive: true });
+  cpSync(join(projectRoot, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+  const cli = join(root, 'dist', 'cli');
+  return {
+    launcher: join(cli, 'launch.cjs'),
+    mainJs: join(cli, 'main.js'),
+    cache: join(cli, 'sops-main.cjs.v8-cache'),
+  };
+}
+
+function run(entry: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [entry, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, SOPS_AGE_KEY_FILE: demoKey, SOPS_AGE_RECIPIENTS: recipient, ...env },
+  });
+}
+
+describe('the llmcm launcher (package bin)', () => {
+  let build: ReturnType<typeof copyOfBuild>;
+  let work: string;
+  beforeAll(() => {
+    build = copyOfBuild();
+    work = mkdtempSync(join(tmpdir(), 'llmcm-launcher-work-'));
+    writeFileSync(
+      join(work, 'app.yaml'),
+      '# models\nmodels:\n  default: gpt-4o\n  fallbacks:\n    - claude-3-5-sonnet\n    - gemini-1.5-pro\napi_key: sk-launcher-canary-0123456789\nbudget: 12.5\n',
+    );
+  });
+
+  it('ships a code cache made by the build', () => {
+    expect(existsSync(join(projectRoot, 'dist', 'cli', 'sops-main.cjs.v8-cache'))).toBe(true);
+    expect(statSync(join(projectRoot, 'dist', 'cli', 'sops-main.cjs.v8-cache')).size).toBeGreaterThan(10_000);
+  });
+
+  it('gives the sops commands exactly the output, errors and exit codes of main.js', () => {
+    const viaLauncher = run(build.launcher, ['encrypt', 'app.yaml'], work);
+    expect(viaLauncher.status, viaLauncher.stderr).toBe(0);
+    writeFileSync(join(work, 'app.enc.yaml'), viaLauncher.stdout);
+    for (const args of [
+      ['decrypt', 'app.enc.yaml'],
+      ['--debug', 'decrypt', '--extract', '["models"]["fallbacks"][1]', 'app.enc.yaml'],
+      ['filestatus', 'app.enc.yaml'],
+      ['decrypt', 'missing.yaml'],
+      ['decrypt', 'app.yaml'],
+      ['encrypt', '--no-such-flag', 'app.yaml'],
+      ['decrypt', '--help'],
+    ]) {
+      const a = run(build.launcher, args, work);
+      const b = run(build.mainJs, args, work);
+      expect({ args, out: a.stdout, err: a.stderr, code: a.status }).toEqual({
+        args,
+        out: b.stdout,
+        err: b.stderr,
+        code: b.status,
+      });
+    }
+    // And the plaintext really came back.
+    expect(run(build.launcher, ['decrypt', 'app.enc.yaml'], work).stdout).toBe(
+      readFileSync(join(work, 'app.yaml'), 'utf8'),
+    );
+  });
+
+  it('sends every other command to main.js', () => {
+    for (const args of [['--version'], ['--help'], ['check', '--help'], ['no-such-command'], []]) {
+      const a = run(build.launcher, args, work);
+      const b = run(build.mainJs, args, work);
+      expect({ args, out: a.stdout, err: a.stderr, code: a.status }).toEqual({
+        args,
+        out: b.stdout,
+        err: b.stderr,
+        code: b.status,
+      });
+    }
+  });
+
+  it('writes a missing cache on exit, then uses it without rewriting it', () => {
+    rmSync(build.cache, { force: true });
+    expect(run(build.launcher, ['--debug', 'filestatus', 'app.yaml'], work).status).toBe(0);
+    expect(existsSync(build.cache)).toBe(true);
+    const written = statSync(build.cache).mtimeMs;
+    const again = run(build.launcher, ['filestatus', 'app.yaml'], work);
+    expect(again.status).toBe(0);
+    // Not rejected by V8, so not rewritten.
+    expect(statSync(build.cache).mtimeMs).toBe(written);
+  });
+
+  it('survives a damaged cache: same output, and the cache is replaced', () => {
+    writeFileSync(build.cache, Buffer.alloc(4096, 7));
+    const r = run(build.launcher, ['decrypt', 'app.enc.yaml'], work);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(work, 'app.yaml'), 'utf8'));
+    expect(readFileSync(build.cache).equals(Buffer.alloc(4096, 7))).toBe(false);
+  });
+
+  it('LLMCM_CODE_CACHE=off neither reads nor writes the cache', () => {
+    rmSync(build.cache, { force: true });
+    const r = run(build.launcher, ['decrypt', 'app.enc.yaml'], work, { LLMCM_CODE_CACHE: 'off' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(build.cache)).toBe(false);
+  });
+
+  it('runs normally when the cache cannot be written, and leaves no temp file', () => {
+    rmSync(build.cache, { force: true });
+    // A directory where the cache file should be: reading and renaming onto it both fail.
+    mkdirSync(join(build.cache, 'occupied'), { recursive: true });
+    const r = run(build.launcher, ['decrypt', 'app.enc.yaml'], work);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(work, 'app.yaml'), 'utf8'));
+    const cliDir = join(build.cache, '..');
+    expect(readdirSync(cliDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
