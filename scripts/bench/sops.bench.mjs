@@ -30,10 +30,12 @@ const snapshot = mkdtempSync(join(tmpdir(), 'llmcm-bench-build-'));
 cpSync(join(root, 'dist'), join(snapshot, 'dist'), { recursive: true });
 cpSync(join(root, 'package.json'), join(snapshot, 'package.json'));
 symlinkSync(join(root, 'node_modules'), join(snapshot, 'node_modules'));
-const cli = join(snapshot, 'dist', 'cli', 'main.js');
+// The package bin (the code-cached sops bundle, see docs/cli.md), and the ES-module CLI behind it.
+const cli = join(snapshot, 'dist', 'cli', 'launch.cjs');
+const esmCli = join(snapshot, 'dist', 'cli', 'main.js');
 const sops = await import(join(snapshot, 'dist', 'sops', 'index.js'));
 
-const reps = Number(process.env.BENCH_REPS ?? 7);
+const reps = Number(process.env.BENCH_REPS ?? 15);
 const treeReps = Number(process.env.BENCH_TREE_REPS ?? 3);
 const treeSize = Number(process.env.BENCH_TREE ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'llmcm-bench-sops-'));
@@ -91,6 +93,25 @@ writeFileSync(bigPlain, `${big.join('\n')}\n`);
 const bigEnc = join(dir, 'big.enc.yaml');
 writeFileSync(bigEnc, timeProcess(sopsBin, ['encrypt', bigPlain]).out);
 
+// (a2) the shape of a real LLM config: a comment above each provider block and a fallback list,
+// 100 blocks × (8 keys + a 2-item list) = 1,000 values and 101 comments. sops encrypts the comments
+// (#ENC[...] lines) and writes the lists as block sequences.
+const llm = ['# LLM providers: one block per deployment'];
+for (let g = 0; g < 100; g++) {
+  llm.push(`# deployment ${g}: owner team-${g % 7}`, `deployment_${g}:`);
+  llm.push(
+    `  api_key: sk-proj-${g}-abcdefghijklmnopqrstuvwxyz0123`,
+    `  model: gpt-4o-2024-08-${10 + (g % 20)}`,
+  );
+  llm.push(`  temperature: 0.${g % 10}`, `  max_tokens: ${1024 + g}`, `  timeout_s: ${30 + (g % 5)}`);
+  llm.push(`  stream: ${g % 2 === 0}`, `  region: eu-west-${1 + (g % 3)}`, `  rpm_limit: ${600 + g}`);
+  llm.push('  fallbacks:', `    - claude-3-5-sonnet-${g}`, `    - gemini-1.5-pro-${g}`);
+}
+const llmPlain = join(dir, 'llm.yaml');
+writeFileSync(llmPlain, `${llm.join('\n')}\n`);
+const llmEnc = join(dir, 'llm.enc.yaml');
+writeFileSync(llmEnc, timeProcess(sopsBin, ['encrypt', llmPlain]).out);
+
 // (b) a tree of small files (11 keys each) in 20 directories: plaintext and sops-encrypted twins.
 const plainRoot = join(dir, 'tree-plain');
 const encRoot = join(dir, 'tree-enc');
@@ -122,25 +143,31 @@ for (let i = 0; i < treeSize; i++) {
 const singleRows = [];
 const treeRows = [];
 
-// (a) decrypt / encrypt of the 1,000-key file, the three contenders interleaved in each repetition.
-for (const op of ['decrypt', 'encrypt']) {
-  const input = op === 'decrypt' ? bigEnc : bigPlain;
-  const text = readFileSync(input, 'utf8');
-  const s = [];
-  const l = [];
-  const p = [];
-  for (let r = 0; r < reps; r++) {
-    s.push(timeProcess(sopsBin, [op, input]).t);
-    l.push(timeProcess(process.execPath, [cli, op, input]).t);
-    const t0 = now();
-    if (op === 'decrypt') await sops.decryptText(text, { file: input, identities: ids });
-    else await sops.encryptText(text, { file: input, keyGroups: [[recipient]] });
-    p.push(now() - t0);
+// (a) decrypt / encrypt of each single file, every contender interleaved in each repetition.
+const singleFiles = [
+  { name: '1,000 keys, no comments or lists', plain: bigPlain, enc: bigEnc },
+  { name: 'LLM config: 1,000 values, 101 comments, 100 lists', plain: llmPlain, enc: llmEnc },
+];
+for (const f of singleFiles) {
+  for (const op of ['decrypt', 'encrypt']) {
+    const input = op === 'decrypt' ? f.enc : f.plain;
+    const text = readFileSync(input, 'utf8');
+    const t = { sops: [], bin: [], esm: [], floor: [], lib: [] };
+    for (let r = 0; r < reps; r++) {
+      t.sops.push(timeProcess(sopsBin, [op, input]).t);
+      t.bin.push(timeProcess(process.execPath, [cli, op, input]).t);
+      t.esm.push(timeProcess(process.execPath, [esmCli, op, input]).t);
+      t.floor.push(timeProcess(process.execPath, ['-e', '0']).t);
+      const t0 = now();
+      if (op === 'decrypt') await sops.decryptText(text, { file: input, identities: ids });
+      else await sops.encryptText(text, { file: input, keyGroups: [[recipient]] });
+      t.lib.push(now() - t0);
+    }
+    const m = Object.fromEntries(Object.entries(t).map(([k, xs]) => [k, median(xs)]));
+    singleRows.push(
+      `| ${f.name} | ${op} | ${ms(m.sops)} | ${ms(m.bin)} | ${ms(m.esm)} | ${ms(m.floor)} | ${ms(m.lib)} | **${ratio(m.bin / m.sops)}** | ${ratio(m.sops / m.lib)} |`,
+    );
   }
-  const sm = median(s);
-  singleRows.push(
-    `| ${op} | ${ms(sm)} | ${ms(median(l))} | ${ms(median(p))} | ${ratio(median(l) / sm)} | ${ratio(sm / median(p))} |`,
-  );
 }
 
 // (b) the tree.
@@ -206,13 +233,16 @@ Wall-clock milliseconds, every contender measured in this run, interleaved. Targ
 CLI per file no slower than \`sops\` (ratio ≤ 1 in the "llmcm CLI ÷ sops" column); the in-process batch
 at least 10× faster than one \`sops\` process per file ("speed-up" ≥ 10).
 
-**(a) One 1,000-key YAML file** (100 maps × 10 keys; str/int/float/bool). Median of ${reps} runs each.
-"sops CLI" and "llmcm CLI" are one process each (\`sops decrypt FILE\` / \`node dist/cli/main.js decrypt FILE\`,
-output to a pipe; the CLI time includes Node's own start-up). "in-process" is one \`decryptText\`/\`encryptText\`
+**(a) One file per process.** Two files of 1,000 values each: 100 maps × 10 plain keys (str/int/float/bool), and
+an LLM-config shape with a comment above each of 100 provider blocks and a 2-item fallback list in each (sops
+encrypts the comments and writes block sequences). Median of ${reps} runs each, all contenders interleaved; every
+process writes to a pipe. "sops" is \`sops decrypt|encrypt FILE\`; "llmcm" is the package bin (\`node dist/cli/launch.cjs\`:
+the code-cached sops bundle, see docs/cli.md); "main.js" is the ES-module CLI without the code cache;
+"node -e 0" is Node's own start-up, the floor for any Node CLI. "in-process" is one \`decryptText\`/\`encryptText\`
 call in an already running (warm) Node process.
 
-| op | sops CLI | llmcm CLI | in-process | llmcm CLI ÷ sops | in-process speed-up vs sops |
-| --- | ---: | ---: | ---: | ---: | ---: |
+| file | op | sops | llmcm | main.js | node -e 0 | in-process | llmcm ÷ sops | in-process speed-up vs sops |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${singleRows.join('\n')}
 
 **(b) A tree of ${treeSize} small YAML files** (11 keys each, 20 directories). "total" is the time for the whole

@@ -10,7 +10,6 @@
 // When the cache is missing or V8 rejects it (another Node version), the run rewrites it on exit,
 // best effort: a read-only install simply runs uncached. See docs/cli.md.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -52,7 +51,10 @@ function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
       // No cache yet: compile from source and write one on exit.
     }
   }
-  const script = new Script(wrap(source), {
+  // CommonJS's own function wrapper, written out: node:module (for Module.wrap/createRequire) would
+  // load the ES-module loader's internals, a measurable share of a small file's run.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new Script(wrapped, {
     filename: bundleFile,
     ...(cachedData ? { cachedData } : {}),
   });
@@ -71,7 +73,8 @@ function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
   compiledWrapper.call(
     moduleObject.exports,
     moduleObject.exports,
-    createRequire(bundleFile),
+    // This file's own require: the bundle sits next to it, so both resolve packages the same way.
+    require,
     moduleObject,
     bundleFile,
     __dirname,
