@@ -5,12 +5,13 @@
 // (see BENCHMARKS.md). The library build (dist/index.js and friends) stays unbundled.
 // The cloud/database clients stay external: they are optional and loaded only by their store.
 //
-// Second output: dist/cli/sops-main.cjs, the sops file commands (decrypt, encrypt, set, ...) in ONE
-// CommonJS file, which the `llmcm` launcher (launch.cts) compiles with a V8 code cache. The cache is
-// made here by running those commands once on a scratch file (LLMCM_CODE_CACHE=refresh), so that it
-// holds the compiled code of the paths a real run takes, not only the top level.
+// Second output: the code-cached bundles (docs/cli.md). dist/cli/sops-main.cjs holds the sops file
+// commands (decrypt, encrypt, set, ...), dist/cli/check-main.cjs `llmcm check`, each in ONE CommonJS
+// file that the `llmcm` launcher (launch.cts) compiles with a V8 code cache. Each cache is made here
+// by running its commands on scratch input (LLMCM_CODE_CACHE=refresh), so that it holds the compiled
+// code of the paths a real run takes, not only the top level.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,28 +38,52 @@ await build({
   logLevel: 'warning',
 });
 
-// The sops file commands as one CommonJS file. import.meta.url (used to find the package root and to
-// resolve `yaml` at run time) becomes the bundle's own file URL. ASCII only, so that the launcher can
-// read it as latin1 (a one-byte string, no UTF-8 decoding of ~750 KB on every run).
-const sopsBundle = join(outdir, 'sops-main.cjs');
-rmSync(`${sopsBundle}.v8-cache`, { force: true });
-await build({
-  entryPoints: [join(root, 'src', 'cli', 'sops-main.ts')],
-  outfile: sopsBundle,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  charset: 'ascii',
-  sourcemap: 'linked',
-  define: { 'import.meta.url': '__llmcmImportMetaUrl' },
-  banner: { js: "const __llmcmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [builtinDynamicImportsAsRequire()],
-  logLevel: 'warning',
-});
+// The code-cached bundles. import.meta.url (used to find the package root and to resolve packages at
+// run time) becomes the bundle's own file URL.
+const codeCachedBundles = [
+  { entry: 'sops-main', train: trainSopsCodeCache },
+  { entry: 'check-main', train: trainCheckCodeCache },
+];
 const launcher = join(outdir, 'launch.cjs');
 chmodSync(launcher, 0o755);
-trainSopsCodeCache();
+for (const { entry, train } of codeCachedBundles) {
+  const bundle = join(outdir, `${entry}.cjs`);
+  rmSync(`${bundle}.v8-cache`, { force: true });
+  await build({
+    entryPoints: [join(root, 'src', 'cli', `${entry}.ts`)],
+    outfile: bundle,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    charset: 'ascii',
+    sourcemap: 'linked',
+    external: ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'],
+    define: { 'import.meta.url': '__llmcmImportMetaUrl' },
+    banner: { js: "const __llmcmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [builtinDynamicImportsAsRequire()],
+    logLevel: 'warning',
+  });
+  escapeNonAscii(bundle);
+  train();
+  if (!readFileSync(`${bundle}.v8-cache`, { flag: 'r' }).length)
+    throw new Error(`no code cache for ${entry}`);
+}
+
+/**
+ * esbuild's charset=ascii escapes strings and comments but leaves non-ASCII characters in regular
+ * expression literals. One such character makes V8 hold the whole bundle as a two-byte string,
+ * which is slower to read and hash on every run, so they become \uXXXX escapes, which mean the
+ * same in a regular expression (with or without the u flag), a string, a template or a comment.
+ */
+function escapeNonAscii(file) {
+  const text = readFileSync(file, 'utf8');
+  const escaped = text.replace(
+    /[^\u0000-\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  if (escaped !== text) writeFileSync(file, escaped);
+}
 
 /**
  * `await import('node:fs')` would stay a real dynamic import in a CommonJS bundle, and a script
@@ -81,16 +106,16 @@ function builtinDynamicImportsAsRequire() {
 }
 
 /**
- * Trains the code cache on the two commands scripts run per file, encrypt then decrypt: the second
- * run starts from the first one's cache and adds what it compiled. Only those two: every compiled
- * function makes the cache bigger, and V8 deserializes all of it on every run (the other commands
- * compile their own functions lazily, as without a cache).
+ * Trains the sops bundle's cache on the two commands scripts run per file, encrypt then decrypt,
+ * on a file of the simple shape and on one with comments and lists (the two YAML readers). Each run
+ * starts from the previous run's cache and adds what it compiled. Only those two commands: every
+ * compiled function makes the cache bigger, and V8 deserializes all of it on every run (the other
+ * commands compile their own functions lazily, as without a cache).
  */
 function trainSopsCodeCache() {
   const scratch = mkdtempSync(join(tmpdir(), 'llmcm-code-cache-'));
   try {
     const keys = join(scratch, 'keys.txt');
-    const file = join(scratch, 'sample.yaml');
     const env = {
       PATH: process.env.PATH,
       HOME: scratch,
@@ -112,18 +137,66 @@ function trainSopsCodeCache() {
       .match(/age1[0-9a-z]+/)?.[0];
     if (!recipient) throw new Error('code-cache training: keygen printed no recipient');
     writeFileSync(join(scratch, '.sops.yaml'), `creation_rules:\n  - age: ${recipient}\n`);
-    const lines = ['# sample LLM config (training input for the code cache)', 'providers:'];
+    const simple = ['providers:'];
+    const commented = ['# sample LLM config (training input for the code cache)', 'providers:'];
     for (let i = 0; i < 20; i++) {
-      lines.push(
+      const keys = [`    api_key: sk-${i}-abcdefghijklmnopqrstuvwxyz`, `    max_tokens: ${1000 + i}`];
+      keys.push(`    temperature: 0.${i % 10}5`, `    enabled: ${i % 2 === 0}`, `    region: eu-${i}`);
+      simple.push(`  p${i}:`, ...keys);
+      commented.push(
+        `  # provider ${i}`,
         `  p${i}:`,
-        `    api_key: sk-${i}-abcdefghijklmnopqrstuvwxyz`,
-        `    max_tokens: ${1000 + i}`,
+        ...keys,
+        '    fallbacks:',
+        `      - a${i}`,
+        `      - "b ${i}"`,
       );
-      lines.push(`    temperature: 0.${i % 10}5`, `    enabled: ${i % 2 === 0}`, `    tags: [a${i}, b${i}]`);
     }
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    run('encrypt', '-i', file);
-    run('decrypt', file);
+    for (const [name, lines] of [
+      ['simple.yaml', simple],
+      ['commented.yaml', commented],
+    ]) {
+      const file = join(scratch, name);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      run('encrypt', '-i', file);
+      run('decrypt', file);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Trains the check bundle's cache on the example config repo shipped with the package (environments,
+ * schemas, policies), in a scratch git repo: a full keyless check, then `--base HEAD` (the PR path).
+ */
+function trainCheckCodeCache() {
+  const scratch = mkdtempSync(join(tmpdir(), 'llmcm-code-cache-check-'));
+  try {
+    for (const entry of ['environments', 'policies', 'schemas', 'llmcm.yaml', '.sops.yaml']) {
+      cpSync(join(root, entry), join(scratch, entry), { recursive: true });
+    }
+    const git = (...args) =>
+      execFileSync('git', ['-c', 'user.name=llmcm', '-c', 'user.email=build@llmcm.invalid', ...args], {
+        cwd: scratch,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'code-cache training');
+    const env = { PATH: process.env.PATH, HOME: scratch, LLMCM_CODE_CACHE: 'refresh' };
+    for (const args of [['check'], ['check', '--base', 'HEAD']]) {
+      // Exit code 1 (findings) is a normal outcome of a check; anything else is a broken build.
+      try {
+        execFileSync(process.execPath, [launcher, ...args], {
+          cwd: scratch,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (error) {
+        if (error.status !== 1) throw error;
+      }
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

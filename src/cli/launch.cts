@@ -1,31 +1,35 @@
 #!/usr/bin/env node
 // The installed `llmcm` binary. Why a CommonJS launcher in front of the ES-module CLI: Node 20 has no
 // compile cache for ES modules, and a one-file `llmcm decrypt` spends more time loading and compiling
-// JavaScript than decrypting. The sops file commands (the ones scripts run once per file) are
-// therefore bundled into one CommonJS file, dist/cli/sops-main.cjs, which this launcher compiles
-// with a V8 code cache made at build time (scripts/bundle-cli.mjs), so their code is not parsed or
-// compiled again on each run. Every other command goes to the ES-module CLI (main.js) unchanged.
+// JavaScript than decrypting. The sops file commands (the ones scripts run once per file) and
+// `check` (every pull request) are therefore bundled into CommonJS files (dist/cli/*-main.cjs) that
+// this launcher compiles with a V8 code cache made at build time (scripts/bundle-cli.mjs), so their
+// code is not parsed or compiled again on each run. Every other command goes to the ES-module CLI
+// (main.js) unchanged.
 //
 // LLMCM_CODE_CACHE=off ignores the cache; =refresh rewrites it after the run (the build uses that).
 // When the cache is missing or V8 rejects it (another Node version), the run rewrites it on exit,
 // best effort: a read-only install simply runs uncached. See docs/cli.md.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
-/** Must equal the keys of sopsFileCommandLoaders (sops-commands.ts); a unit test checks it. */
-export const sopsFileCommands: ReadonlySet<string> = new Set([
-  'decrypt',
-  'edit',
-  'encrypt',
-  'filestatus',
-  'keygen',
-  'rotate',
-  'set',
-  'unset',
-  'updatekeys',
-]);
+/**
+ * Command word → the code-cached bundle that runs it. Each bundle's commands must equal the keys
+ * of its loaders (sops-commands.ts, check-commands.ts); a unit test checks it.
+ */
+export const codeCachedBundleOf: Readonly<Record<string, string>> = {
+  check: 'check-main.cjs',
+  decrypt: 'sops-main.cjs',
+  edit: 'sops-main.cjs',
+  encrypt: 'sops-main.cjs',
+  filestatus: 'sops-main.cjs',
+  keygen: 'sops-main.cjs',
+  rotate: 'sops-main.cjs',
+  set: 'sops-main.cjs',
+  unset: 'sops-main.cjs',
+  updatekeys: 'sops-main.cjs',
+};
 
 /** The command word of an argv (global flags may come first), or undefined. */
 export function commandWordOf(args: readonly string[]): string | undefined {
@@ -41,10 +45,10 @@ function codeCacheMode(value: string | undefined): CodeCacheMode {
 /** Runs a CommonJS bundle like `require` would, but compiled with (and feeding) a V8 code cache. */
 function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
   const cacheFile = `${bundleFile}.v8-cache`;
-  // The bundle is ASCII (built with charset=ascii): latin1 skips UTF-8 decoding.
-  const source = readFileSync(bundleFile, 'latin1');
+  // The build makes the bundle pure ASCII, so this decodes to a one-byte string, the cheap kind.
+  const source = readFileSync(bundleFile, 'utf8');
   let cachedData: Buffer | undefined;
-  if (mode === 'use') {
+  if (mode !== 'off') {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
@@ -59,7 +63,8 @@ function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
     ...(cachedData ? { cachedData } : {}),
   });
   if (mode === 'refresh' || (mode === 'use' && (!cachedData || script.cachedDataRejected === true))) {
-    // On exit, so that the cache also holds the functions this run compiled lazily.
+    // On exit, so that the cache also holds the functions this run compiled lazily (and, with
+    // refresh, those it found in the cache it started from: the build chains its training runs).
     process.once('exit', () => writeCodeCache(cacheFile, script));
   }
   const moduleObject = { exports: {} };
@@ -95,10 +100,14 @@ function writeCodeCache(cacheFile: string, script: Script): void {
 /** Routes one invocation: the sops file commands to the code-cached bundle, the rest to main.js. */
 function launch(): void {
   const word = commandWordOf(process.argv.slice(2));
-  if (word !== undefined && sopsFileCommands.has(word)) {
-    runCodeCachedBundle(join(__dirname, 'sops-main.cjs'), codeCacheMode(process.env.LLMCM_CODE_CACHE));
+  // hasOwn: a word like `constructor` must not find Object.prototype's members.
+  const bundle = word !== undefined && Object.hasOwn(codeCachedBundleOf, word) ? codeCachedBundleOf[word] : undefined;
+  if (bundle !== undefined) {
+    runCodeCachedBundle(join(__dirname, bundle), codeCacheMode(process.env.LLMCM_CODE_CACHE));
     return;
   }
+  // node:url only here: the code-cached path does not need it.
+  const { pathToFileURL } = require('node:url') as typeof import('node:url');
   import(pathToFileURL(join(__dirname, 'main.js')).href).catch((error: unknown) => {
     process.stderr.write(`llmcm: internal error: cannot load the CLI: ${(error as Error).message}\n`);
     process.exitCode = 70;

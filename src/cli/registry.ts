@@ -1,3 +1,4 @@
+import { checkCommandLoaders } from './check-commands.js';
 import type { CommandLoaders } from './run.js';
 import { sopsFileCommandLoaders } from './sops-commands.js';
 
@@ -7,10 +8,10 @@ import { sopsFileCommandLoaders } from './sops-commands.js';
  */
 export const commandLoaders: CommandLoaders = {
   ...sopsFileCommandLoaders,
+  ...checkCommandLoaders,
   approve: async () => (await import('./commands/approve.js')).approveCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerifyCommand,
-  check: async () => (await import('./commands/check.js')).checkCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   drift: async () => (await import('./commands/drift.js')).driftCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,

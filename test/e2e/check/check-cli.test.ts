@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools, projectRoot, toolPath } from '../../support/tools.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+// The package bin: check runs from its code-cached bundle (see src/cli/launch.cts).
+const cli = join(projectRoot, 'dist', 'cli', 'launch.cjs');
 const keyFile = join(projectRoot, 'test/fixtures/demo-age-key.txt');
 
 describeWithTools(
@@ -40,7 +41,7 @@ describeWithTools(
       }).toString();
 
     beforeAll(() => {
-      if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: run `npm run -s build` first');
+      if (!existsSync(cli)) throw new Error('dist/cli/launch.cjs is missing: run `npm run -s build` first');
       repo = mkdtempSync(join(tmpdir(), 'llmcm-e2e-check-'));
       for (const part of ['llmcm.yaml', '.sops.yaml', 'environments', 'schemas'])
         cpSync(join(projectRoot, part), join(repo, part), { recursive: true });

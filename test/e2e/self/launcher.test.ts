@@ -53,9 +53,17 @@ describe('the llmcm launcher (package bin)', () => {
     );
   });
 
-  it('ships a code cache made by the build', () => {
-    expect(existsSync(join(projectRoot, 'dist', 'cli', 'sops-main.cjs.v8-cache'))).toBe(true);
-    expect(statSync(join(projectRoot, 'dist', 'cli', 'sops-main.cjs.v8-cache')).size).toBeGreaterThan(10_000);
+  it('ships a code cache made by the build for each bundle', () => {
+    for (const bundle of ['sops-main.cjs', 'check-main.cjs']) {
+      const cache = join(projectRoot, 'dist', 'cli', `${bundle}.v8-cache`);
+      expect(existsSync(cache), bundle).toBe(true);
+      expect(statSync(cache).size, bundle).toBeGreaterThan(10_000);
+      // Pure ASCII, so V8 holds it as a one-byte string (see escapeNonAscii in bundle-cli.mjs).
+      expect(
+        /[^\u0000-\u007f]/.test(readFileSync(join(projectRoot, 'dist', 'cli', bundle), 'utf8')),
+        bundle,
+      ).toBe(false);
+    }
   });
 
   it('gives the sops commands exactly the output, errors and exit codes of main.js', () => {
@@ -84,6 +92,30 @@ describe('the llmcm launcher (package bin)', () => {
     expect(run(build.launcher, ['decrypt', 'app.enc.yaml'], work).stdout).toBe(
       readFileSync(join(work, 'app.yaml'), 'utf8'),
     );
+  });
+
+  it('runs check from its bundle with the same report as main.js', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'llmcm-launcher-check-'));
+    for (const entry of ['environments', 'policies', 'schemas', 'llmcm.yaml', '.sops.yaml']) {
+      cpSync(join(projectRoot, entry), join(repo, entry), { recursive: true });
+    }
+    for (const args of [
+      ['check', '--format', 'json'],
+      ['check', '--env', 'no-such-env'],
+      ['check', '--help'],
+    ]) {
+      const a = run(build.launcher, args, repo);
+      const b = run(build.mainJs, args, repo);
+      // Timings differ between runs; everything else must not.
+      const stable = (text: string) =>
+        text.replace(/"(durationMs|elapsedMs|generatedAt)":\s*[^,}\n]+/g, '"$1":0');
+      expect({ args, out: stable(a.stdout), err: a.stderr, code: a.status }).toEqual({
+        args,
+        out: stable(b.stdout),
+        err: b.stderr,
+        code: b.status,
+      });
+    }
   });
 
   it('sends every other command to main.js', () => {

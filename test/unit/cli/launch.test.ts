@@ -1,18 +1,29 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkCommandLoaders } from '../../../src/cli/check-commands.js';
+import { commandLoaders } from '../../../src/cli/registry.js';
 import { sopsFileCommandLoaders } from '../../../src/cli/sops-commands.js';
 import { projectRoot } from '../../support/tools.js';
 
 // The built launcher (npm test builds first): a CommonJS file, loaded as Node will load it.
-const { commandWordOf, sopsFileCommands } = createRequire(import.meta.url)(
+const { commandWordOf, codeCachedBundleOf } = createRequire(import.meta.url)(
   join(projectRoot, 'dist', 'cli', 'launch.cjs'),
 ) as typeof import('../../../src/cli/launch.cjs');
 
+const commandsOf = (bundle: string) =>
+  Object.keys(codeCachedBundleOf)
+    .filter((word) => codeCachedBundleOf[word] === bundle)
+    .sort();
+
 describe('the llmcm launcher routing', () => {
-  it('sends exactly the commands of the sops bundle to it', () => {
-    // The launcher keeps its own copy of the names (reading the registry would cost a module load).
-    expect([...sopsFileCommands].sort()).toEqual(Object.keys(sopsFileCommandLoaders).sort());
+  it('sends exactly the commands each code-cached bundle holds to it', () => {
+    // The launcher keeps its own table (reading the registry would cost a module load).
+    expect(commandsOf('sops-main.cjs')).toEqual(Object.keys(sopsFileCommandLoaders).sort());
+    expect(commandsOf('check-main.cjs')).toEqual(Object.keys(checkCommandLoaders).sort());
+    expect(new Set(Object.values(codeCachedBundleOf))).toEqual(new Set(['sops-main.cjs', 'check-main.cjs']));
+    // Every routed command exists in the full CLI too (main.js), with the same name.
+    for (const word of Object.keys(codeCachedBundleOf)) expect(commandLoaders[word]).toBeTypeOf('function');
   });
 
   it('finds the command word after global flags', () => {
@@ -20,8 +31,8 @@ describe('the llmcm launcher routing', () => {
     expect(commandWordOf(['--debug', '--no-color', 'encrypt', 'f.yaml'])).toBe('encrypt');
     expect(commandWordOf(['--debug'])).toBeUndefined();
     expect(commandWordOf([])).toBeUndefined();
-    // Anything else that starts the line is not a sops command: main.js reports it.
+    // Anything else that starts the line is not a bundled command: main.js reports it.
     expect(commandWordOf(['--version'])).toBe('--version');
-    expect(sopsFileCommands.has('secret')).toBe(false);
+    expect(Object.hasOwn(codeCachedBundleOf, 'secret')).toBe(false);
   });
 });
