@@ -1,11 +1,16 @@
 /**
  * The keyword prefilter: one Aho-Corasick pass over the lower-cased fragment tells which keywords
  * occur, and so which rules run at all (gitleaks does the same with its prefilter trie).
- * The automaton is a dense DFA over UTF-16 code units below 128; any other unit resets to the root
- * unless a keyword contains it, in which case a sparse map handles it.
+ * The automaton is a dense DFA over the ASCII characters that occur in keywords (every other ASCII
+ * character is one class that always leads back to the root); a code unit of 128 or more resets
+ * to the root unless a keyword contains it, in which case a sparse map handles it.
  */
 export class KeywordPrefilter {
   readonly keywords: string[];
+  /** Character class of each ASCII code unit (0: in no keyword). */
+  private readonly classes: Uint8Array;
+  private readonly width: number;
+  /** Transitions: state * width + class. */
   private readonly ascii: Int32Array;
   private readonly other: Map<number, number>[];
   /** For each state, the keyword indexes that end there (including via suffix links). */
@@ -13,20 +18,33 @@ export class KeywordPrefilter {
 
   constructor(keywords: Iterable<string>) {
     this.keywords = [...new Set([...keywords].map((k) => k.toLowerCase()).filter((k) => k.length > 0))];
-    const gotoAscii: number[][] = [new Array(128).fill(-1)];
+    // This runs at every scan's start-up for a few hundred keywords: typed arrays, a table only as
+    // wide as the keywords' alphabet (about 40 of 128 columns), sized for the worst case (one
+    // state per keyword character).
+    const classes = new Uint8Array(128);
+    let width = 1;
+    let maxStates = 1;
+    for (const kw of this.keywords) {
+      maxStates += kw.length;
+      for (let i = 0; i < kw.length; i++) {
+        const c = kw.charCodeAt(i);
+        if (c < 128 && classes[c] === 0) classes[c] = width++;
+      }
+    }
+    const ascii = new Int32Array(maxStates * width).fill(-1);
     const gotoOther: Map<number, number>[] = [new Map()];
     const out: number[][] = [[]];
+    let states = 1;
     this.keywords.forEach((kw, index) => {
       let state = 0;
       for (let i = 0; i < kw.length; i++) {
         const c = kw.charCodeAt(i);
-        let next = c < 128 ? gotoAscii[state]![c]! : (gotoOther[state]!.get(c) ?? -1);
+        let next = c < 128 ? ascii[state * width + classes[c]!]! : (gotoOther[state]!.get(c) ?? -1);
         if (next === -1) {
-          next = gotoAscii.length;
-          gotoAscii.push(new Array(128).fill(-1));
+          next = states++;
           gotoOther.push(new Map());
           out.push([]);
-          if (c < 128) gotoAscii[state]![c] = next;
+          if (c < 128) ascii[state * width + classes[c]!] = next;
           else gotoOther[state]!.set(c, next);
         }
         state = next;
@@ -34,40 +52,44 @@ export class KeywordPrefilter {
       out[state]!.push(index);
     });
     // Breadth-first: failure links, then complete the DFA so scanning never follows links.
-    const fail = new Array<number>(gotoAscii.length).fill(0);
-    const queue: number[] = [];
-    for (let c = 0; c < 128; c++) {
-      const s = gotoAscii[0]![c]!;
-      if (s === -1) gotoAscii[0]![c] = 0;
-      else queue.push(s);
+    const fail = new Array<number>(states).fill(0);
+    const queue = new Int32Array(states);
+    let head = 0;
+    let tail = 0;
+    for (let c = 0; c < width; c++) {
+      const s = ascii[c]!;
+      if (s === -1) ascii[c] = 0;
+      else queue[tail++] = s;
     }
-    for (const s of gotoOther[0]!.values()) queue.push(s);
-    while (queue.length > 0) {
-      const r = queue.shift()!;
-      out[r]!.push(...out[fail[r]!]!);
-      for (let c = 0; c < 128; c++) {
-        const s = gotoAscii[r]![c]!;
+    for (const s of gotoOther[0]!.values()) queue[tail++] = s;
+    while (head < tail) {
+      const r = queue[head++]!;
+      const f = fail[r]!;
+      if (out[f]!.length > 0) out[r]!.push(...out[f]!);
+      const row = r * width;
+      const failRow = f * width;
+      for (let c = 0; c < width; c++) {
+        const s = ascii[row + c]!;
         if (s === -1) {
-          gotoAscii[r]![c] = gotoAscii[fail[r]!]![c]!;
+          ascii[row + c] = ascii[failRow + c]!;
         } else {
-          fail[s] = gotoAscii[fail[r]!]![c]!;
-          queue.push(s);
+          fail[s] = ascii[failRow + c]!;
+          queue[tail++] = s;
         }
       }
       for (const [c, s] of gotoOther[r]!) {
-        let f = fail[r]!;
-        while (f !== 0 && !gotoOther[f]!.has(c)) f = fail[f]!;
-        fail[s] = gotoOther[f]!.get(c) ?? 0;
+        let g = fail[r]!;
+        while (g !== 0 && !gotoOther[g]!.has(c)) g = fail[g]!;
+        fail[s] = gotoOther[g]!.get(c) ?? 0;
         if (fail[s] === s) fail[s] = 0;
-        queue.push(s);
+        queue[tail++] = s;
       }
     }
-    this.ascii = new Int32Array(gotoAscii.length * 128);
-    gotoAscii.forEach((row, s) => {
-      this.ascii.set(row, s * 128);
-    });
+    this.classes = classes;
+    this.width = width;
+    this.ascii = states === maxStates ? ascii : ascii.slice(0, states * width);
     this.other = gotoOther;
-    this.outputs = out.map((o) => [...new Set(o)]);
+    this.outputs = out.map((o) => (o.length > 1 ? [...new Set(o)] : o));
     this.fail = fail;
   }
 
@@ -87,11 +109,13 @@ export class KeywordPrefilter {
     let count = 0;
     let state = 0;
     const ascii = this.ascii;
+    const classes = this.classes;
+    const width = this.width;
     const outputs = this.outputs;
     for (let i = 0; i < lowered.length; i++) {
       const c = lowered.charCodeAt(i);
       if (c < 128) {
-        state = ascii[state * 128 + c]!;
+        state = ascii[state * width + classes[c]!]!;
       } else {
         let s = state;
         for (;;) {

@@ -103,27 +103,45 @@ export function findWorkTreeRoot(dir: string): string {
 }
 
 /**
+ * Thrown by the synchronous reads of GitReader when the native object store does not have an
+ * object: the caller awaits `GitReader.recover` (which fetches it with isomorphic-git) and retries.
+ */
+export class MissingObject extends Error {
+  constructor(readonly oid: string) {
+    super(`object ${oid} is not in the pack files or loose objects`);
+  }
+}
+
+/**
  * Object access for history scans: the native-zlib object store first, isomorphic-git as the
- * fallback (alternates, worktree common dirs, anything the fast path does not know).
+ * fallback (alternates, anything the fast path does not know).
+ *
+ * The reads are synchronous: a history scan makes ~15 object reads per commit, and as async calls
+ * each one cost a promise and a microtask turn (plus their garbage). An object the store lacks
+ * surfaces as MissingObject; `recover` fetches it asynchronously, and the caller retries the
+ * (side-effect free) step that needed it.
  */
 export class GitReader {
   readonly cache: GitCache = {};
   private readonly store: GitObjectStore;
   private readonly trees = new Map<string, Map<string, TreeEntry>>();
   private readonly commits = new Map<string, CommitInfo>();
+  /** Objects fetched through isomorphic-git (only for repositories the store cannot read alone). */
+  private readonly fetched = new Map<string, GitObject>();
 
   /** Commits whose parents a shallow clone does not have (`.git/shallow`): they are roots here. */
   private readonly shallow: Set<string>;
 
   constructor(readonly dir: string) {
     const gitdir = findGitdir(dir);
-    if (!fs.existsSync(join(gitdir, 'HEAD')) || !fs.existsSync(join(gitdir, 'objects'))) {
+    const home = objectsHome(gitdir);
+    if (!fs.existsSync(join(gitdir, 'HEAD')) || !fs.existsSync(join(home, 'objects'))) {
       throw gitError(
         `${dir} is not a git repository`,
         'run git scans (--staged, --base, --history) inside a git work tree',
       );
     }
-    this.store = new GitObjectStore(gitdir);
+    this.store = new GitObjectStore(home);
     let shallow: string[] = [];
     try {
       shallow = fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean);
@@ -131,34 +149,65 @@ export class GitReader {
     this.shallow = new Set(shallow);
   }
 
-  async object(oid: string): Promise<GitObject> {
-    const fast = this.store.read(oid);
+  /** An object, read synchronously; throws MissingObject when only isomorphic-git can read it. */
+  objectSync(oid: string): GitObject {
+    const fast = this.store.read(oid) ?? this.fetched.get(oid);
     if (fast) return fast;
+    throw new MissingObject(oid);
+  }
+
+  /**
+   * After a MissingObject: reads the object with isomorphic-git so the retried step finds it.
+   * Any other error is rethrown; an object nobody can read is a one-line input error.
+   */
+  async recover(error: unknown): Promise<void> {
+    if (!(error instanceof MissingObject)) throw error;
+    const oid = error.oid;
+    if (this.fetched.has(oid)) throw gitError(`git object ${oid} cannot be read`, 'is the clone damaged?');
     const git = await isomorphicGit();
     try {
       const obj = await git.readObject({ fs, dir: this.dir, oid, cache: this.cache, format: 'content' });
-      return { type: obj.type as GitObject['type'], data: Buffer.from(obj.object as Uint8Array) };
-    } catch (error) {
+      // Bounded: a repository read entirely through the fallback keeps the recent objects only.
+      if (this.fetched.size >= 20_000) this.fetched.clear();
+      this.fetched.set(oid, {
+        type: obj.type as GitObject['type'],
+        data: Buffer.from(obj.object as Uint8Array),
+      });
+    } catch (cause) {
       throw gitError(
         `git object ${oid} is missing from ${this.dir}`,
         'a partial or damaged clone? fetch the full history (git fetch --unshallow) and retry',
-        error,
+        cause,
       );
     }
   }
 
-  async commit(oid: string): Promise<CommitInfo> {
+  /** Runs a synchronous read step, fetching whatever objects it misses and retrying it. */
+  async retry<T>(step: () => T): Promise<T> {
+    for (;;) {
+      try {
+        return step();
+      } catch (error) {
+        await this.recover(error);
+      }
+    }
+  }
+
+  async object(oid: string): Promise<GitObject> {
+    return this.retry(() => this.objectSync(oid));
+  }
+
+  commitSync(oid: string): CommitInfo {
     const known = this.commits.get(oid);
     if (known) return known;
     let info: LazyCommit;
     const head = this.store.readCommitHead(oid);
     if (head) {
       // The walk needed only the head; the rest is read again for the few commits with findings.
-      const store = this.store;
-      const load = (): Buffer => store.read(oid)!.data;
+      const load = (): Buffer => this.objectSync(oid).data;
       info = new LazyCommit(oid, head.tree, head.parents, this.shallow.has(oid), load);
     } else {
-      const obj = await this.object(oid);
+      const obj = this.objectSync(oid);
       if (obj.type !== 'commit') throw gitError(`${oid} is a ${obj.type}, not a commit`, 'give a commit');
       const full = readCommitHeader(obj.data);
       info = new LazyCommit(oid, full.tree, full.parents, this.shallow.has(oid), () => obj.data);
@@ -167,12 +216,16 @@ export class GitReader {
     return info;
   }
 
-  async tree(oid: string): Promise<Map<string, TreeEntry>> {
+  async commit(oid: string): Promise<CommitInfo> {
+    return this.retry(() => this.commitSync(oid));
+  }
+
+  treeSync(oid: string): Map<string, TreeEntry> {
     const known = this.trees.get(oid);
     if (known) return known;
     const map = new Map<string, TreeEntry>();
     if (oid !== EMPTY_TREE) {
-      for (const e of parseTree((await this.object(oid)).data))
+      for (const e of parseTree(this.objectSync(oid).data))
         map.set(e.path, { mode: e.mode, oid: e.oid, type: e.type });
     }
     if (this.trees.size > 50_000) this.trees.clear();
@@ -180,16 +233,20 @@ export class GitReader {
     return map;
   }
 
+  blobSync(oid: string): Buffer {
+    return this.objectSync(oid).data;
+  }
+
   async blob(oid: string): Promise<Uint8Array> {
-    return (await this.object(oid)).data;
+    return this.retry(() => this.blobSync(oid));
   }
 
   /** The blob id at `path` in a commit, if any. */
-  async blobAt(commit: string, path: string): Promise<string | undefined> {
-    let tree = (await this.commit(commit)).tree;
+  blobAtSync(commit: string, path: string): string | undefined {
+    let tree = this.commitSync(commit).tree;
     const parts = path.split('/');
     for (let i = 0; i < parts.length; i++) {
-      const entry = (await this.tree(tree)).get(parts[i]!);
+      const entry = this.treeSync(tree).get(parts[i]!);
       if (!entry) return undefined;
       if (i === parts.length - 1) return entry.type === 'blob' ? entry.oid : undefined;
       if (entry.type !== 'tree') return undefined;
@@ -197,6 +254,18 @@ export class GitReader {
     }
     return undefined;
   }
+}
+
+/**
+ * The objects folder's parent: the git dir, or for a linked worktree the main repository's git
+ * dir named by its `commondir` file (where the objects live).
+ */
+function objectsHome(gitdir: string): string {
+  try {
+    const common = fs.readFileSync(join(gitdir, 'commondir'), 'utf8').trim();
+    if (common) return resolve(gitdir, common);
+  } catch {}
+  return gitdir;
 }
 
 /** isomorphic-git, loaded on first use: a working-tree scan never pays for parsing it. */
@@ -370,7 +439,8 @@ export async function walkCommits(
     const oid = stack.pop()!;
     if (excluded.has(oid)) continue;
     excluded.add(oid);
-    const info = await reader.commit(oid);
+    const read = readCommit(reader, oid);
+    const info = read instanceof Promise ? await read : read;
     stack.push(...info.parents);
   }
   const seen = new Set<string>(excluded);
@@ -380,11 +450,22 @@ export async function walkCommits(
     const oid = todo.pop()!;
     if (seen.has(oid)) continue;
     seen.add(oid);
-    const info = await reader.commit(oid);
+    const read = readCommit(reader, oid);
+    const info = read instanceof Promise ? await read : read;
     out.push(info);
     todo.push(...info.parents);
   }
   return out;
+}
+
+/** A commit, synchronously when the store has it (no promise per commit of a long walk). */
+function readCommit(reader: GitReader, oid: string): CommitInfo | Promise<CommitInfo> {
+  try {
+    return reader.commitSync(oid);
+  } catch (error) {
+    if (error instanceof MissingObject) return reader.commit(oid);
+    throw error;
+  }
 }
 
 interface TreeEntry {
@@ -459,17 +540,18 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Blob-level differences between two trees: a merge walk over the raw (sorted) tree objects that
  * only decodes names and ids of entries that changed, descending only into differing subtrees.
+ * Synchronous: throws MissingObject for the caller to recover (see GitReader.retry).
  */
-export async function diffTrees(
+export function diffTrees(
   reader: GitReader,
   oldTree: string,
   newTree: string,
   prefix = '',
   out: RawChange[] = [],
-): Promise<RawChange[]> {
+): RawChange[] {
   if (oldTree === newTree) return out;
-  const a = oldTree === EMPTY_TREE ? EMPTY : (await reader.object(oldTree)).data;
-  const b = newTree === EMPTY_TREE ? EMPTY : (await reader.object(newTree)).data;
+  const a = oldTree === EMPTY_TREE ? EMPTY : reader.objectSync(oldTree).data;
+  const b = newTree === EMPTY_TREE ? EMPTY : reader.objectSync(newTree).data;
   let i = 0;
   let j = 0;
   const hex = (buf: Buffer, e: RawEntry): string => buf.toString('hex', e.oidStart, e.oidStart + 20);
@@ -499,7 +581,7 @@ export async function diffTrees(
       if (sameId && sameMode) continue;
       const path = prefix + name(b, y!);
       if (x!.kind === 'tree' && y!.kind === 'tree') {
-        await diffTrees(reader, hex(a, x!), hex(b, y!), `${path}/`, out);
+        diffTrees(reader, hex(a, x!), hex(b, y!), `${path}/`, out);
       } else if (x!.kind === 'blob' && y!.kind === 'blob' && !sameId) {
         out.push({ path, oldOid: hex(a, x!), newOid: hex(b, y!) });
       }
@@ -508,12 +590,12 @@ export async function diffTrees(
     if (order < 0) {
       i = x!.next;
       const path = prefix + name(a, x!);
-      if (x!.kind === 'tree') await diffTrees(reader, hex(a, x!), EMPTY_TREE, `${path}/`, out);
+      if (x!.kind === 'tree') diffTrees(reader, hex(a, x!), EMPTY_TREE, `${path}/`, out);
       else if (x!.kind === 'blob') out.push({ path, oldOid: hex(a, x!), newOid: undefined });
     } else {
       j = y!.next;
       const path = prefix + name(b, y!);
-      if (y!.kind === 'tree') await diffTrees(reader, EMPTY_TREE, hex(b, y!), `${path}/`, out);
+      if (y!.kind === 'tree') diffTrees(reader, EMPTY_TREE, hex(b, y!), `${path}/`, out);
       else if (y!.kind === 'blob') out.push({ path, oldOid: undefined, newOid: hex(b, y!) });
     }
   }
@@ -525,10 +607,10 @@ export async function diffTrees(
  * identical blobs first, then content at least 50% similar. A renamed file only contributes the
  * lines that changed, so a secret that merely moved is not reported again under its new name.
  */
-export async function detectRenames(
+export function detectRenames(
   changes: RawChange[],
-  loadText: (oid: string) => Promise<string | undefined>,
-): Promise<FileChange[]> {
+  loadText: (oid: string) => string | undefined,
+): FileChange[] {
   if (changes.length === 1 && changes[0]!.oldOid && changes[0]!.newOid) {
     // The usual commit: one file edited in place (nothing to pair).
     const c = changes[0]!;
@@ -554,10 +636,10 @@ export async function detectRenames(
   if (candidates.length > 0 && pending.length > 0 && candidates.length * pending.length <= 10_000) {
     const scored: { add: RawChange; del: RawChange; score: number }[] = [];
     for (const add of pending) {
-      const newText = await loadText(add.newOid!);
+      const newText = loadText(add.newOid!);
       if (newText === undefined) continue;
       for (const del of candidates) {
-        const oldText = await loadText(del.oldOid!);
+        const oldText = loadText(del.oldOid!);
         if (oldText === undefined) continue;
         const score = similarity(oldText, newText);
         if (score >= 0.5) scored.push({ add, del, score });

@@ -1,8 +1,8 @@
-/** The small JavaScript inflater agrees with native zlib on every kind of deflate stream, or declines. */
+/** The shared-handle inflater agrees with zlib.inflateSync on every kind of deflate stream, and fails loudly on damage. */
 import { constants, deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inflateKnownSize, inflatePrefix } from '../../../src/scan/sources/inflate.js';
+import { allocObjectBuffer, inflateExact, inflateHead } from '../../../src/scan/sources/native-inflate.js';
 
 const strategies = [
   constants.Z_DEFAULT_STRATEGY,
@@ -12,17 +12,17 @@ const strategies = [
   constants.Z_FIXED,
 ];
 
-describe('inflateKnownSize', () => {
-  it('matches native zlib for stored, fixed and dynamic blocks (property)', () => {
-    // Text-like and random bytes, every level (0 = stored blocks) and strategy.
-    const data = fc.oneof(
-      fc.uint8Array({ maxLength: 3000 }),
-      fc
-        .array(fc.constantFrom('tree ', 'parent ', '100644 conf.yaml\0', 'x', '\n', 'abcabcabc'), {
-          maxLength: 300,
-        })
-        .map((parts) => new Uint8Array(Buffer.from(parts.join('')))),
-    );
+const data = fc.oneof(
+  fc.uint8Array({ maxLength: 3000 }),
+  fc
+    .array(fc.constantFrom('tree ', 'parent ', '100644 conf.yaml\0', 'x', '\n', 'abcabcabc'), {
+      maxLength: 300,
+    })
+    .map((parts) => new Uint8Array(Buffer.from(parts.join('')))),
+);
+
+describe('inflateExact', () => {
+  it('matches inflateSync for stored, fixed and dynamic blocks, inside a larger buffer (property)', () => {
     fc.assert(
       fc.property(
         data,
@@ -30,40 +30,38 @@ describe('inflateKnownSize', () => {
         fc.constantFrom(...strategies),
         (bytes, level, strategy) => {
           const z = deflateSync(bytes, { level, strategy });
-          // Inside a larger buffer, as pack entries are.
-          const pack = Buffer.concat([Buffer.from([1, 2, 3]), z, Buffer.from([9, 9])]);
-          const out = inflateKnownSize(pack, 3, 3 + z.length, bytes.length);
-          expect(out).toBeDefined();
-          expect(Buffer.compare(out!, inflateSync(z))).toBe(0);
+          // Followed by more data, as a pack entry is followed by the next one: zlib stops at the end.
+          const pack = Buffer.concat([
+            Buffer.from([1, 2, 3]),
+            z,
+            deflateSync('next entry'),
+            Buffer.from([9]),
+          ]);
+          const out = inflateExact(pack, 3, pack.length, bytes.length);
+          expect(Buffer.compare(out, inflateSync(z))).toBe(0);
         },
       ),
-      { numRuns: 400 },
-    );
-  });
-
-  it('declines (never guesses) on a wrong size, truncated input, garbage or a preset dictionary', () => {
-    const text = Buffer.from('model: gpt\n'.repeat(20));
-    const z = deflateSync(text);
-    expect(inflateKnownSize(z, 0, z.length, text.length + 1)).toBeUndefined();
-    expect(inflateKnownSize(z, 0, z.length, text.length - 1)).toBeUndefined();
-    expect(inflateKnownSize(z, 0, z.length - 8, text.length)).toBeUndefined();
-    const damaged = Buffer.from(z);
-    damaged[damaged.length - 1]! ^= 1; // Adler-32 trailer
-    expect(inflateKnownSize(damaged, 0, damaged.length, text.length)).toBeUndefined();
-    expect(inflateKnownSize(Buffer.from([0x78, 0x9c, 0xff, 0xff, 0xff]), 0, 5, 10)).toBeUndefined();
-    const dict = deflateSync(text, { dictionary: Buffer.from('model') });
-    expect(inflateKnownSize(dict, 0, dict.length, text.length)).toBeUndefined();
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 2, maxLength: 200 }), fc.nat(500), (junk, size) => {
-        const out = inflateKnownSize(junk, 0, junk.length, size);
-        // Whatever it returns must be what zlib returns (when zlib accepts the bytes at all).
-        if (out !== undefined) expect(Buffer.compare(out, inflateSync(junk).subarray(0, size))).toBe(0);
-      }),
       { numRuns: 300 },
     );
   });
 
-  it('inflatePrefix returns exactly the first bytes, wherever the cut falls (property)', () => {
+  it('throws on a wrong size, truncated input, a damaged checksum or garbage, and keeps working after', () => {
+    const text = Buffer.from('model: gpt\n'.repeat(20));
+    const z = deflateSync(text);
+    expect(() => inflateExact(z, 0, z.length, text.length + 1)).toThrow();
+    expect(() => inflateExact(z, 0, z.length, text.length - 1)).toThrow();
+    expect(() => inflateExact(z, 0, z.length - 8, text.length)).toThrow();
+    const damaged = Buffer.from(z);
+    damaged[damaged.length - 1]! ^= 1; // Adler-32 trailer
+    expect(() => inflateExact(damaged, 0, damaged.length, text.length)).toThrow();
+    expect(() => inflateExact(Buffer.from([0x78, 0x9c, 0xff, 0xff, 0xff]), 0, 5, 10)).toThrow();
+    const dict = deflateSync(text, { dictionary: Buffer.from('model') });
+    expect(() => inflateExact(dict, 0, dict.length, text.length)).toThrow();
+    // The shared handle was reset after each failure.
+    expect(inflateExact(z, 0, z.length, text.length).toString()).toBe(text.toString());
+  });
+
+  it('inflateHead returns exactly the first bytes wherever the cut falls, undefined past the end (property)', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 1, maxLength: 2000 }),
@@ -73,7 +71,7 @@ describe('inflateKnownSize', () => {
         (bytes, level, strategy, at) => {
           const z = deflateSync(bytes, { level, strategy });
           const want = Math.max(1, Math.floor(at * bytes.length));
-          const out = inflatePrefix(z, 0, z.length, want);
+          const out = inflateHead(z, 0, z.length, want);
           expect(out).toBeDefined();
           expect(Buffer.compare(out!, Buffer.from(bytes.subarray(0, want)))).toBe(0);
         },
@@ -81,6 +79,15 @@ describe('inflateKnownSize', () => {
       { numRuns: 300 },
     );
     const z = deflateSync(Buffer.from('short'));
-    expect(inflatePrefix(z, 0, z.length, 6)).toBeUndefined();
+    expect(inflateHead(z, 0, z.length, 6)).toBeUndefined();
+  });
+
+  it('hands out independent slab buffers', () => {
+    const a = allocObjectBuffer(10).fill(1);
+    const b = allocObjectBuffer(100_000).fill(2);
+    const c = allocObjectBuffer(3).fill(3);
+    expect([a.length, b.length, c.length]).toEqual([10, 100_000, 3]);
+    expect(a.every((x) => x === 1)).toBe(true);
+    expect(c.every((x) => x === 3)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   findAllIndex,
   findSubmatch,
   foldOrbit,
+  isCaseTarget,
   maskNonAscii,
   RegexTranslationError,
   translateGoRegex,
@@ -86,6 +87,31 @@ describe('translateGoRegex', () => {
   it('folds like Go simple folding', () => {
     expect(foldOrbit(0x6b).sort((a, b) => a - b)).toEqual([0x4b, 0x6b, 0x212a]);
     expect(foldOrbit(0x31)).toEqual([0x31]);
+  });
+
+  it('every case-fold partner is a CASE_TARGET (the premise of the big negated class shortcut)', () => {
+    let pairs = 0;
+    for (let cp = 0; cp <= 0x1ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      for (const f of foldOrbit(cp)) {
+        if (f === cp) continue;
+        pairs++;
+        if (!isCaseTarget(f)) expect.fail(`U+${f.toString(16)} (partner of U+${cp.toString(16)})`);
+      }
+    }
+    expect(pairs).toBeGreaterThan(2000);
+  });
+
+  it('(?i) on big negated sets matches like Go (the shortcut and the full fold walk)', () => {
+    // [\S] leaves out only whitespace (no case), [^a] leaves out a letter (full fold walk).
+    const cases: [string, string, boolean][] = [
+      ['(?i)x[\\S]y', 'xKy', true],
+      ['(?i)x[\\S]y', 'x y', false],
+      ['(?i)x[^a]y', 'xAy', false],
+      ['(?i)x[^a]y', 'xby', true],
+      ['(?i)x[^\\s]y', 'x\u212ay', true],
+    ];
+    for (const [pattern, text, hit] of cases) expect(all(pattern, text).length > 0, pattern).toBe(hit);
   });
 });
 
