@@ -1,5 +1,5 @@
-import type { LeafUpdate, TreeMap, TreeNode } from '../tree.js';
-import { resolveYamlV3Plain } from '../values.js';
+import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
+import { type PlainValue, resolveYamlV3Plain } from '../values.js';
 import type { ParsedFile } from './types.js';
 import { detectIndent, plainStyle, yamlDoubleQuoted } from './yaml-style.js';
 
@@ -15,8 +15,8 @@ export interface SimpleYamlHooks {
 
 /**
  * Thrown by a fast-path leaf update that only the full CST parser can write (a multi-line
- * string becoming a block scalar, a value that decrypts to a comment). Callers redo the whole
- * operation with parseYamlFile; nothing has been written at that point.
+ * string becoming a block scalar, a mapping value that decrypts to a comment). Callers redo the
+ * whole operation with parseYamlFile; nothing has been written at that point.
  */
 export class FastPathUnsupported extends Error {
   constructor() {
@@ -25,131 +25,480 @@ export class FastPathUnsupported extends Error {
   }
 }
 
-// What the fast path accepts: block mappings of plain keys and one-line plain values, no
-// comments, quotes, sequences, flow collections, tags, anchors, documents markers, tabs or CR.
-// That is the shape of most config files and of everything sops writes for them; anything else
-// goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file.
-const keyLinePattern = /^( *)([A-Za-z_][A-Za-z0-9_.-]*):(.*)$/;
-const valueStart = /^(?:[A-Za-z0-9_./+=~$^(\\]|-[^ ])/;
+// What the fast path accepts (one YAML document, block style only):
+// - mappings of plain keys (`key: value`, `key:` opening a nested block);
+// - block sequences (`- value`, `- key: value` opening a mapping at the item's indent), at any
+//   indentation yaml.v3 or people write (`key:\n    - x`, `key:\n  - x`, `key:\n- x`);
+// - one-line scalars: plain, 'single-' or "double-quoted";
+// - whole-line comments and end-of-line comments (sops' `#ENC[...]` lines included);
+// - a trailing `sops:` block.
+// Anything else (flow collections, block scalars, multi-line scalars, tags, anchors, aliases,
+// document markers, tabs, CR, quoted keys, empty items) returns null and goes to the yaml package's
+// CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
+// comments and lists, most of a CLI run. The result must equal parseYamlFile's exactly (tree,
+// comment placement, rendering); test/unit/sops/yaml-fast*.test.ts compare the two.
+const keyPattern = /([A-Za-z0-9_][A-Za-z0-9_.-]*):(?= |$)/y;
+const plainStart = /(?:[A-Za-z0-9_./+=~$^(\\\u00a1-\uffff]|-[^ ])/y;
 // Characters the YAML lexer treats specially anywhere in a file (breaks, BOM, controls, tab).
-const unsafeChars = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff#]/;
+const unsafeChars = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+// yaml's double-quoted escapes (resolve-flow-scalar.ts), minus line continuations.
+const escapes: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+};
 
-interface FastLeaf {
-  line: number;
+/** A block collection, with what the comment placement rules need (mirrors yaml-format's Container). */
+interface Box {
+  kind: 'map' | 'seq';
+  tree: TreeMap | TreeSeq;
   column: number;
-  length: number;
+  depth: number;
+  pointer: (string | number)[];
+  parent: Box | undefined;
+  keys: Set<string>;
+  /** Source offset of each entry in tree.entries (key start, or item value start). */
+  positions: number[];
+  comments: Array<{ pos: number; entry: TreeComment }> | undefined;
 }
 
-interface OpenMap {
-  indent: number;
-  tree: TreeMap;
-  pointer: string[];
-  keys: Set<string>;
+/** A replacement of columns [start, end) of one line, applied at render time. */
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+interface ScannedValue {
+  /** Column of the scalar, or -1 when the value is empty (a nested block or null follows). */
+  start: number;
+  end: number;
+  /** undefined: empty; null: a null scalar (`~`, `null`). */
+  value: PlainValue | null | undefined;
+  /** Column of an end-of-line comment's `#`, or -1. */
+  hash: number;
+}
+
+function newBox(
+  kind: 'map' | 'seq',
+  column: number,
+  depth: number,
+  pointer: (string | number)[],
+  parent: Box | undefined,
+): Box {
+  return {
+    kind,
+    tree: kind === 'map' ? { kind: 'map', entries: [] } : { kind: 'seq', entries: [] },
+    column,
+    depth,
+    pointer,
+    parent,
+    keys: new Set(),
+    positions: [],
+    comments: undefined,
+  };
+}
+
+/** Column of the `:` after a plain key starting at `col`, or -1. */
+function keyEnd(line: string, col: number): number {
+  keyPattern.lastIndex = col;
+  const m = keyPattern.exec(line);
+  return m ? col + m[1]!.length : -1;
+}
+
+/** The rest of the line after a comment-free scalar: spaces, then nothing or ` #comment`. */
+function tailAfter(line: string, from: number): number | null {
+  let i = from;
+  while (line.charCodeAt(i) === 32) i++;
+  if (i === line.length) return -1;
+  return line.charCodeAt(i) === 35 && i > from ? i : null;
+}
+
+function decodeDoubleQuoted(body: string): string | null {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const next = body[++i]!;
+    const simple = escapes[next];
+    if (simple !== undefined) {
+      out += simple;
+      continue;
+    }
+    const length = next === 'x' ? 2 : next === 'u' ? 4 : next === 'U' ? 8 : 0;
+    const hex = body.slice(i + 1, i + 1 + length);
+    if (length === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== length) return null;
+    const code = Number.parseInt(hex, 16);
+    // Lone surrogates and out-of-range code points: leave those to the yaml package.
+    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return null;
+    out += String.fromCodePoint(code);
+    i += length;
+  }
+  return out;
+}
+
+/** Reads the one-line value starting at or after `from`; null when it is outside the shape. */
+function scanValue(line: string, from: number): ScannedValue | null {
+  let i = from;
+  while (line.charCodeAt(i) === 32) i++;
+  if (i === line.length) return { start: -1, end: -1, value: undefined, hash: -1 };
+  const ch = line.charCodeAt(i);
+  if (ch === 35) return i > from ? { start: -1, end: -1, value: undefined, hash: i } : null;
+  if (ch === 34) {
+    // "double-quoted": ends at the first unescaped quote on this line.
+    let j = i + 1;
+    while (j < line.length && line.charCodeAt(j) !== 34) j += line.charCodeAt(j) === 92 ? 2 : 1;
+    if (j >= line.length) return null;
+    const text = decodeDoubleQuoted(line.slice(i + 1, j));
+    const hash = tailAfter(line, j + 1);
+    if (text === null || hash === null) return null;
+    return { start: i, end: j + 1, value: { type: 'str', text }, hash };
+  }
+  if (ch === 39) {
+    // 'single-quoted': '' is a quote.
+    let j = i + 1;
+    for (;;) {
+      j = line.indexOf("'", j);
+      if (j < 0) return null;
+      if (line.charCodeAt(j + 1) !== 39) break;
+      j += 2;
+    }
+    const hash = tailAfter(line, j + 1);
+    if (hash === null) return null;
+    return {
+      start: i,
+      end: j + 1,
+      value: { type: 'str', text: line.slice(i + 1, j).replace(/''/g, "'") },
+      hash,
+    };
+  }
+  plainStart.lastIndex = i;
+  if (!plainStart.test(line)) return null;
+  const commentAt = line.indexOf(' #', i);
+  let end = commentAt < 0 ? line.length : commentAt;
+  while (line.charCodeAt(end - 1) === 32) end--;
+  const text = line.slice(i, end);
+  if (text.includes(': ') || text.endsWith(':')) return null;
+  return { start: i, end, value: resolveYamlV3Plain(text), hash: commentAt < 0 ? -1 : commentAt + 1 };
 }
 
 /**
- * Parses a YAML text of the simple shape above into the same branches, metadata and rendering
- * as parseYamlFile gives for it, or returns null when the text is outside that shape (the caller
+ * Parses a YAML text of the shape above into the same branches, metadata and rendering as
+ * parseYamlFile gives for it, or returns null when the text is outside that shape (the caller
  * then uses parseYamlFile, which also produces the right error for bad input).
  */
 export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): ParsedFile | null {
   if (text === '' || unsafeChars.test(text)) return null;
   const lines = text.split('\n');
-  const root: TreeMap = { kind: 'map', entries: [] };
-  const stack: OpenMap[] = [{ indent: 0, tree: root, pointer: [], keys: new Set() }];
-  const leaves: FastLeaf[] = [];
-  const replaced = new Map<number, string>();
-  // A key with no value waits here until the next line tells whether it opens a map or is null.
-  let pending: { map: OpenMap; key: string; pointer: string[] } | undefined;
+  const count = lines.length;
+  const root = newBox('map', 0, 0, [], undefined);
+  const stack: Box[] = [root];
+  const edits = new Map<number, Edit[]>();
+  // Per line: the outermost and innermost collection with an entry on it (content lines only),
+  // the collection a `key:` line opened, and the column of a whole-line comment (-1 otherwise).
+  const outer: Array<Box | undefined> = new Array(count);
+  const inner: Array<Box | undefined> = new Array(count);
+  const opened: Array<Box | undefined> = new Array(count);
+  const comments: Array<{ line: number; col: number; eol: boolean }> = [];
+  // A key with no value waits here until the next content line tells whether it opens a block.
+  let pending: { box: Box; key: string; pointer: (string | number)[]; line: number; pos: number } | undefined;
   let sopsLine = -1;
-  let keyCount = 0;
+  let entryCount = 0;
+  let offset = 0;
 
+  const addEdit = (line: number, edit: Edit) => {
+    const list = edits.get(line);
+    if (list) list.push(edit);
+    else edits.set(line, [edit]);
+  };
+  const mark = (box: Box, line: number) => {
+    const o = outer[line];
+    if (!o || box.depth < o.depth) outer[line] = box;
+    const n = inner[line];
+    if (!n || box.depth > n.depth) inner[line] = box;
+  };
   const closePending = () => {
-    if (pending) pending.map.tree.entries.push({ kind: 'pair', key: pending.key, value: { kind: 'null' } });
+    if (!pending) return;
+    (pending.box.tree as TreeMap).entries.push({ kind: 'pair', key: pending.key, value: { kind: 'null' } });
+    pending.box.positions.push(pending.pos);
     pending = undefined;
   };
+  const openPending = (kind: 'map' | 'seq', column: number): Box => {
+    const p = pending!;
+    const child = newBox(kind, column, p.box.depth + 1, p.pointer, p.box);
+    (p.box.tree as TreeMap).entries.push({ kind: 'pair', key: p.key, value: child.tree });
+    p.box.positions.push(p.pos);
+    opened[p.line] = child;
+    stack.push(child);
+    pending = undefined;
+    return child;
+  };
+  const makeLeaf = (
+    line: number,
+    scanned: ScannedValue,
+    value: PlainValue,
+    pointer: (string | number)[],
+    dash: number,
+  ): TreeNode => {
+    const edit: Edit = { start: scanned.start, end: scanned.end, text: '' };
+    let added = false;
+    return {
+      kind: 'scalar',
+      value,
+      pointer,
+      line: line + 1,
+      update(update: LeafUpdate) {
+        if (update.kind === 'encrypted') edit.text = update.envelope;
+        else if (update.kind === 'plain') {
+          const style = plainStyle(update.value, false);
+          if (style.type === 'QUOTE_DOUBLE') edit.text = yamlDoubleQuoted(style.text);
+          else if (style.type === 'PLAIN') edit.text = style.text;
+          else throw new FastPathUnsupported();
+        } else {
+          // A sequence item that decrypts to a comment (sops 3.13 writes comments in lists as
+          // items) becomes a comment line where the dash was, as parseYamlFile writes it.
+          if (dash < 0) throw new FastPathUnsupported();
+          edit.start = dash;
+          edit.text = `#${update.text}`;
+        }
+        if (!added) addEdit(line, edit);
+        added = true;
+      },
+    };
+  };
+  const addValue = (
+    box: Box,
+    line: number,
+    scanned: ScannedValue,
+    pointer: (string | number)[],
+    key: string | undefined,
+    pos: number,
+    dash: number,
+  ) => {
+    const value = scanned.value;
+    const node: TreeNode =
+      value === null || value === undefined
+        ? { kind: 'null' }
+        : makeLeaf(line, scanned, value, pointer, dash);
+    if (key === undefined) (box.tree as TreeSeq).entries.push(node);
+    else (box.tree as TreeMap).entries.push({ kind: 'pair', key, value: node });
+    box.positions.push(pos);
+  };
+  /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
+  const readPair = (map: Box, i: number, line: string, col: number, end: number): boolean => {
+    const key = line.slice(col, end);
+    if (map.keys.has(key) || resolveYamlV3Plain(key)?.type !== 'str') return false;
+    map.keys.add(key);
+    entryCount++;
+    mark(map, i);
+    const scanned = scanValue(line, end + 1);
+    if (!scanned) return false;
+    if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
+    const pointer = [...map.pointer, key];
+    if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
+    else addValue(map, i, scanned, pointer, key, offset + col, -1);
+    return true;
+  };
 
-  for (let i = 0; i < lines.length; i++) {
+  const lineStarts: number[] = new Array(count);
+  for (let i = 0; i < count; offset += lines[i]!.length + 1, i++) {
+    lineStarts[i] = offset;
     const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const m = keyLinePattern.exec(line);
-    if (!m) return null;
-    const indent = m[1]!.length;
-    const key = m[2]!;
-    const rest = m[3]!;
-    if (indent === 0 && key === 'sops') {
+    let col = 0;
+    while (line.charCodeAt(col) === 32) col++;
+    if (col === line.length) continue;
+    if (line.charCodeAt(col) === 35) {
+      comments.push({ line: i, col, eol: false });
+      continue;
+    }
+    if (line.charCodeAt(col) === 45 && (col + 1 === line.length || line.charCodeAt(col + 1) === 32)) {
+      // A sequence item.
+      let seq: Box;
+      if (pending && col >= pending.box.column) seq = openPending('seq', col);
+      else {
+        closePending();
+        while (stack[stack.length - 1]!.column > col) stack.pop();
+        seq = stack[stack.length - 1]!;
+        if (seq.kind !== 'seq' || seq.column !== col) return null;
+      }
+      const at = col + 2;
+      if (at >= line.length || line.charCodeAt(at) === 32) return null;
+      const index = seq.tree.entries.length;
+      mark(seq, i);
+      const end = keyEnd(line, at);
+      if (end >= 0) {
+        const map = newBox('map', at, seq.depth + 1, [...seq.pointer, index], seq);
+        (seq.tree as TreeSeq).entries.push(map.tree);
+        seq.positions.push(offset + at);
+        stack.push(map);
+        if (!readPair(map, i, line, at, end)) return null;
+        continue;
+      }
+      const scanned = scanValue(line, at);
+      if (!scanned || scanned.value === undefined) return null;
+      if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
+      entryCount++;
+      addValue(seq, i, scanned, [...seq.pointer, index], undefined, offset + scanned.start, col);
+      continue;
+    }
+    const end = keyEnd(line, col);
+    if (end < 0) return null;
+    if (col === 0 && end === 4 && line.startsWith('sops')) {
       // The metadata block must be the last top-level entry, with no inline value.
-      if (rest.trim() !== '' || stack[0]!.keys.has('sops')) return null;
+      if (line.slice(5).trim() !== '' || root.keys.has('sops')) return null;
       // Blank lines after the block attach to the data in the CST: keep that case on the CST path.
       if (/\n[ ]*\n[ \n]*$/.test(text)) return null;
-      for (let j = i + 1; j < lines.length; j++) {
+      for (let j = i + 1; j < count; j++) {
         const l = lines[j]!;
-        if (l.trim() !== '' && !l.startsWith(' ')) return null;
+        if (l.trim() !== '' && (!l.startsWith(' ') || l.trimStart().startsWith('#'))) return null;
       }
       closePending();
       sopsLine = i;
       break;
     }
-    let map: OpenMap;
-    if (pending && indent > pending.map.indent) {
-      map = { indent, tree: { kind: 'map', entries: [] }, pointer: pending.pointer, keys: new Set() };
-      pending.map.tree.entries.push({ kind: 'pair', key: pending.key, value: map.tree });
-      pending = undefined;
-      stack.push(map);
-    } else {
+    let map: Box;
+    if (pending && col > pending.box.column) map = openPending('map', col);
+    else {
       closePending();
-      while (stack.length > 1 && stack[stack.length - 1]!.indent > indent) stack.pop();
-      map = stack[stack.length - 1]!;
-      if (map.indent !== indent) return null;
+      let top = stack[stack.length - 1]!;
+      while (top.column > col || (top.kind === 'seq' && top.column === col)) {
+        stack.pop();
+        top = stack[stack.length - 1]!;
+      }
+      if (top.kind !== 'map' || top.column !== col) return null;
+      map = top;
     }
-    if (map.keys.has(key)) return null;
-    map.keys.add(key);
-    if (resolveYamlV3Plain(key)?.type !== 'str') return null;
-    keyCount++;
-    const pointer = [...map.pointer, key];
-    if (rest.trim() === '') {
-      pending = { map, key, pointer };
-      continue;
-    }
-    if (rest[0] !== ' ') return null;
-    const value = rest.trim();
-    if (!valueStart.test(value) || value.includes(': ') || value.endsWith(':')) return null;
-    const resolved = resolveYamlV3Plain(value);
-    if (resolved === null) {
-      map.tree.entries.push({ kind: 'pair', key, value: { kind: 'null' } });
-      continue;
-    }
-    const leaf: FastLeaf = {
-      line: i,
-      column: line.length - rest.length + (rest.length - rest.trimStart().length),
-      length: value.length,
-    };
-    leaves.push(leaf);
-    const node: TreeNode = {
-      kind: 'scalar',
-      value: resolved,
-      pointer,
-      line: i + 1,
-      update(update: LeafUpdate) {
-        let source: string;
-        if (update.kind === 'encrypted') source = update.envelope;
-        else if (update.kind === 'plain') {
-          const style = plainStyle(update.value, false);
-          if (style.type === 'QUOTE_DOUBLE') source = yamlDoubleQuoted(style.text);
-          else if (style.type === 'PLAIN') source = style.text;
-          else throw new FastPathUnsupported();
-        } else throw new FastPathUnsupported();
-        const original = lines[leaf.line]!;
-        replaced.set(
-          leaf.line,
-          `${original.slice(0, leaf.column)}${source}${original.slice(leaf.column + leaf.length)}`,
-        );
-      },
-    };
-    map.tree.entries.push({ kind: 'pair', key, value: node });
+    if (!readPair(map, i, line, col, end)) return null;
   }
   closePending();
-  if (keyCount === 0) return null;
+  if (entryCount === 0) return null;
+  const dataLines = sopsLine >= 0 ? sopsLine : count;
+  if (comments.length > 0 && !placeComments()) return null;
+
+  /**
+   * Gives each comment the collection parseYamlFile gives it (see its comment loop: yaml.v3's
+   * head/foot rules approximated on the CST), then merges comments into the entries by position.
+   * False for the few layouts whose answer depends on the yaml package's token ranges.
+   */
+  function placeComments(): boolean {
+    const colOf = (i: number) => lines[i]!.length - lines[i]!.trimStart().length;
+    const isComment = new Int8Array(dataLines);
+    for (const c of comments) if (!c.eol) isComment[c.line] = 1;
+    // Content lines: those with an entry, plus the `sops:` line (an owner-less line at column 0).
+    const next = new Int32Array(dataLines);
+    let nx = sopsLine;
+    for (let i = dataLines - 1; i >= 0; i--) {
+      next[i] = nx;
+      if (outer[i]) nx = i;
+    }
+    const touched: Box[] = [];
+    let previous = -1;
+    let scanned = 0;
+    for (const c of comments) {
+      for (; scanned < c.line; scanned++) if (outer[scanned]) previous = scanned;
+      let best: Box;
+      let pos: number;
+      if (c.eol) {
+        best = inner[c.line]!;
+        pos = lineStarts[c.line]! - 0.5;
+      } else {
+        pos = lineStarts[c.line]! + c.col;
+        const column = c.col;
+        const n = next[c.line]!;
+        const nextColumn = n < 0 ? 0 : colOf(n);
+        const nextOwner = n < 0 ? undefined : outer[n];
+        const prevOwner = previous < 0 ? undefined : inner[previous];
+        let joinsHead = false;
+        for (let j = c.line - 1; j >= 0 && isComment[j]; j--) {
+          if (colOf(j) === nextColumn) {
+            joinsHead = true;
+            break;
+          }
+        }
+        if (
+          joinsHead ||
+          (nextColumn >= column &&
+            nextOwner &&
+            !(nextColumn > column && prevOwner && prevOwner.depth > nextOwner.depth))
+        ) {
+          best = nextOwner ?? root;
+        } else if (nextColumn > column && prevOwner) {
+          best = prevOwner;
+        } else if (previous >= 0 && opened[previous]) {
+          // Between a `key:` line and the first entry of the block it opens: inside that block.
+          best = opened[previous]!;
+        } else {
+          // A foot comment (followed by a dedent or the end): the yaml package keeps it in the
+          // deepest open block at or left of its column, and parseYamlFile then moves it into
+          // that block's last entry's collection, if any. A block at column 0 (a root-level
+          // `key:\n- item` list) hands its trailing comments up regardless: not modelled.
+          let box = prevOwner ?? root;
+          let below: Box | undefined;
+          let zeroSeq = false;
+          for (let b: Box | undefined = box; b; b = b.parent)
+            if (b.kind === 'seq' && b.column === 0) zeroSeq = true;
+          while (box.column > column) {
+            below = box;
+            box = box.parent!;
+          }
+          if (zeroSeq && box.column === 0) return false;
+          best = nextColumn < column ? (below ?? box) : box;
+        }
+      }
+      const line = c.line;
+      const edit: Edit = { start: c.col, end: lines[line]!.length, text: '' };
+      let added = false;
+      const entry: TreeComment = {
+        kind: 'comment',
+        text: lines[line]!.slice(c.col + 1),
+        pointer: best.pointer,
+        update(update: LeafUpdate) {
+          if (update.kind === 'comment') edit.text = `#${update.text}`;
+          else if (update.kind === 'encrypted') edit.text = `#${update.envelope}`;
+          else return;
+          if (!added) addEdit(line, edit);
+          added = true;
+        },
+      };
+      if (!best.comments) {
+        best.comments = [];
+        touched.push(best);
+      }
+      best.comments.push({ pos, entry });
+    }
+    for (const box of touched) {
+      const entries = box.tree.entries as Array<TreeNode | TreeMap['entries'][number] | TreeComment>;
+      const merged: typeof entries = [];
+      const notes = box.comments!;
+      let k = 0;
+      for (let e = 0; e < entries.length; e++) {
+        const at = box.positions[e]!;
+        while (k < notes.length && notes[k]!.pos < at) merged.push(notes[k++]!.entry);
+        merged.push(entries[e]!);
+      }
+      while (k < notes.length) merged.push(notes[k++]!.entry);
+      entries.length = 0;
+      entries.push(...merged);
+    }
+    return true;
+  }
 
   let metadataRaw: unknown;
   if (sopsLine >= 0) {
@@ -164,17 +513,23 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       }
     }
   }
-  const dataLines = sopsLine >= 0 ? sopsLine : lines.length;
 
   return {
     format: 'yaml',
-    branches: [root],
+    branches: [root.tree as TreeMap],
     metadataRaw,
     render(metadata) {
       let out = '';
       for (let i = 0; i < dataLines; i++) {
-        out += replaced.get(i) ?? lines[i]!;
-        if (i < lines.length - 1) out += '\n';
+        const list = edits.get(i);
+        let line = lines[i]!;
+        if (list) {
+          // Right to left, so that earlier columns stay valid.
+          const ordered = list.length > 1 ? [...list].sort((a, b) => b.start - a.start) : list;
+          for (const e of ordered) line = `${line.slice(0, e.start)}${e.text}${line.slice(e.end)}`;
+        }
+        out += line;
+        if (i < count - 1) out += '\n';
       }
       // The same trailing-space rules as parseYamlFile's renderer.
       if (!metadata) return out.replace(/\n[ \t\n]*$/, '\n');

@@ -234,19 +234,59 @@ describe('fast YAML path', () => {
     expect(assertSame(`a: ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]\n\n${sopsBlock}`)).toBe(true);
   });
 
-  it('refuses comments, sequences, quotes, flow style, duplicate and non-string keys', () => {
+  it('accepts comments, block sequences and quoted scalars, and agrees with the CST parser', () => {
     for (const text of [
-      'a: 1 # c\n',
-      'a:\n  - x\n',
-      'a: "x"\n',
+      // Comment blocks above keys at every level, above list items, at the top and the end.
+      '# top\n# second\napp:\n    # about name\n    name: demo\n    models:\n        # first\n        - gpt-4\n        - claude\n# end\n',
+      // sops' encrypted comments and a list item that is an encrypted comment (sops 3.13).
+      `#ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:comment]\na:\n    - ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:comment]\n    - x\n${sopsBlock}`,
+      // Lists of maps, at +4 (sops), +2 and +0 (hand-written).
+      'routes:\n    - path: /a\n      # about model\n      model: x\n    - path: /b\n',
+      'routes:\n  - path: /a\n    model: x\n  - path: /b\n',
+      'routes:\n- path: /a\n  model: x\n- path: /b\nnext: 1\n',
+      // Foot comments followed by a dedent, gap comments, end-of-line comments.
+      'a:\n  b:\n    c: 1\n    # foot of b\n  # foot of a\nd: 2\n',
+      'a:\n    # between key and block\n  b: 1\n',
+      'a: 1 # eol\nb: # opens\n  - x # item\n  - k: v # map item\n',
+      // Quoted scalars (escapes, \'\' in single quotes, # inside quotes).
+      'a: "x\\ty\\u00e9 # not a comment"\nb: \'it\'\'s\'\nc: "" # empty\nd:\n  - "1"\n',
+    ]) {
+      expect(assertSame(text), text).toBe(true);
+    }
+  });
+
+  it('refuses what it cannot prove equal: flow and block styles, odd items, keys and comment places', () => {
+    for (const text of [
       'a: {b: 1}\n',
+      'a: [1]\n',
       'a: 1\na: 2\n',
       '1: x\n',
+      '"q": x\n',
       'a: |\n  x\n',
+      'a: >\n  x\n',
+      'a: &x 1\n',
+      'a: !!str 1\n',
+      'a: *x\n',
       '---\na: 1\n',
       'a: 1\r\n',
       'a:\n\tb: 1\n',
+      '\ufeffa: 1\n',
+      'a: x\n  y\n',
+      'a: "x\n  y"\n',
+      'a: "\\ud800"\n',
+      'a: "bad\\q"\n',
+      'a:\n  - - x\n',
+      'a:\n  -\n    b: 1\n',
+      'a:\n  -  x\n',
+      'a:\n  - # c\n',
+      '- x\n',
       `${sopsBlock}a: 1\n`,
+      `a: 1\n${sopsBlock}# after the block\n`,
+      `a: 1\n${sopsBlock.replace('    age:', '    # inside\n    age:')}`,
+      // A foot comment of a root-level zero-indented list: the yaml package moves it by rules
+      // the fast path does not model.
+      'k:\n- a: 1\n # c\nz: 1\n',
+      'k:\n- x\n# end\n',
     ]) {
       expect(parseSimpleYaml(text, hooks), text).toBeNull();
     }
