@@ -87,6 +87,7 @@ const replacements: PlainValue[] = [
   { type: 'str', text: 'true' },
   { type: 'str', text: ' lead' },
   { type: 'str', text: 'two\nlines ' },
+  { type: 'str', text: 'two\nlines' },
   { type: 'int', text: '42' },
   { type: 'float', text: '1' },
   { type: 'bool', text: 'False' },
