@@ -2,9 +2,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { LlmcmError } from '../../core/errors.js';
-import { compileGoRegex, type GoRegExp, RegexTranslationError, translateGoRegex } from '../re2/translate.js';
+import {
+  compileGoRegex,
+  exportTranslations,
+  type GoRegExp,
+  preloadTranslations,
+  RegexTranslationError,
+  translateGoRegex,
+} from '../re2/translate.js';
+import {
+  readTranslationCache,
+  translationCacheFile,
+  writeTranslationCache,
+} from '../re2/translation-cache.js';
 import { defaultRulesToml } from '../rules/default-rules.js';
 import type { Allowlist, RegexTarget, RequiredRule, Rule, ScanConfig } from './types.js';
+
+/** Configs with fewer patterns than this are not written to the translation cache. */
+const MIN_CACHED_PATTERNS = 20;
 
 /** gitleaks nests `[extend]` at most this deep. */
 const MAX_EXTEND_DEPTH = 2;
@@ -117,6 +132,11 @@ export function loadDefaultConfig(options: LoadConfigOptions = {}): ScanConfig {
 /** Compiles a gitleaks v8 config from TOML text. Errors name the file, the line and the rule. */
 export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}): ScanConfig {
   pendingWarnings = [];
+  pendingPatterns = new Set();
+  // Translations of an earlier run with the same config text (see translation-cache.ts).
+  const cacheFile = translationCacheFile(`${source.text}\0${options.defaultToml ?? ''}`);
+  const stored = cacheFile ? readTranslationCache(cacheFile) : undefined;
+  if (stored) preloadTranslations(stored);
   const config = translateConfig(source, options, 0);
   config.warnings = [...new Set(pendingWarnings)];
   // Validation happens once everything (including extended configs) is assembled, as in gitleaks.
@@ -145,6 +165,11 @@ export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}
     }
   }
   delete (config as Partial<ScanConfigInternal>).targeted;
+  // Small configs translate in about a millisecond: not worth a file.
+  const worthCaching = pendingPatterns.size >= MIN_CACHED_PATTERNS;
+  if (cacheFile && worthCaching && [...pendingPatterns].some((p) => !stored?.has(p))) {
+    writeTranslationCache(cacheFile, exportTranslations(pendingPatterns));
+  }
   return config;
 }
 
@@ -248,8 +273,11 @@ function asTables(source: ConfigSource, v: unknown, where: string): Table[] {
 
 /** Translation warnings of the config being loaded (loading is synchronous, so one list suffices). */
 let pendingWarnings: string[] = [];
+/** Every pattern the config being loaded compiled (what the translation cache stores). */
+let pendingPatterns = new Set<string>();
 
 function compile(source: ConfigSource, pattern: string, what: string): GoRegExp {
+  pendingPatterns.add(pattern);
   try {
     const re = compileGoRegex(pattern);
     for (const w of translateGoRegex(pattern).warnings) pendingWarnings.push(`${source.name}: ${what}: ${w}`);

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
 /**
@@ -853,12 +856,82 @@ export interface TranslatedRegex {
 export function translateGoRegex(pattern: string): TranslatedRegex {
   const known = translations.get(pattern);
   if (known) return known;
-  const result = translateUncached(pattern);
+  const stored = preloaded.get(pattern);
+  const result = stored ? fromStored(stored) : translateUncached(pattern);
   translations.set(pattern, result);
   return result;
 }
 
 const translations = new Map<string, TranslatedRegex>();
+
+/** A translation as the on-disk cache keeps it (see translation-cache.ts). */
+export interface StoredTranslation {
+  source: string;
+  groups: number;
+  names: (string | null)[];
+  warnings: string[];
+  ascii: string | null;
+  maskable: boolean;
+  lookaround: boolean;
+}
+
+/** Translations read from the on-disk cache, used instead of translating again. */
+const preloaded = new Map<string, StoredTranslation>();
+
+/** Makes stored translations available to translateGoRegex (they were made by this same translator). */
+export function preloadTranslations(entries: Map<string, StoredTranslation>): void {
+  for (const [pattern, stored] of entries) preloaded.set(pattern, stored);
+}
+
+/** The cacheable form of translated patterns (the ASCII forms are emitted now if not yet). */
+export function exportTranslations(patterns: Iterable<string>): Map<string, StoredTranslation> {
+  const out = new Map<string, StoredTranslation>();
+  for (const pattern of patterns) {
+    const t = translateGoRegex(pattern);
+    out.set(pattern, {
+      source: t.source,
+      groups: t.groups,
+      names: t.names.map((n) => n ?? null),
+      warnings: t.warnings,
+      ascii: t.asciiSource ?? null,
+      maskable: t.maskable,
+      lookaround: t.lookaround,
+    });
+  }
+  return out;
+}
+
+function fromStored(s: StoredTranslation): TranslatedRegex {
+  return {
+    source: s.source,
+    groups: s.groups,
+    names: s.names.map((n) => n ?? undefined),
+    warnings: s.warnings,
+    asciiSource: s.ascii ?? undefined,
+    maskable: s.maskable,
+    lookaround: s.lookaround,
+  };
+}
+
+let version: string | undefined;
+
+/**
+ * Identifies this translator's behaviour for the on-disk cache: a hash of the code file it lives
+ * in (the module, or the CLI bundle chunk) and of the V8 version whose RegExp syntax it targets.
+ */
+export function translatorVersion(): string {
+  if (version === undefined) {
+    const hash = createHash('sha256').update(process.versions.v8);
+    try {
+      hash.update(readFileSync(fileURLToPath(import.meta.url)));
+    } catch {
+      // Not loaded from a file: a per-process version, so nothing is ever read back.
+      hash.update(`${process.pid}:${Date.now()}:${Math.random()}`);
+    }
+    version = hash.digest('hex');
+  }
+  return version;
+}
 
 function translateUncached(pattern: string): TranslatedRegex {
   const parser = new Parser(pattern);
