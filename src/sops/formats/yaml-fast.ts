@@ -81,6 +81,8 @@ interface Edit {
   start: number;
   end: number;
   text: string;
+  /** Lines inserted after this one (the body of a block scalar), without the final newline. */
+  after?: string;
 }
 
 interface ScannedValue {
@@ -256,6 +258,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     value: PlainValue,
     pointer: (string | number)[],
     dash: number,
+    contentCol: number,
+    box: Box,
   ): TreeNode => {
     const edit: Edit = { start: scanned.start, end: scanned.end, text: '' };
     let added = false;
@@ -265,12 +269,23 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       pointer,
       line: line + 1,
       update(update: LeafUpdate) {
+        // Once a block scalar, the CST token changes kind: leave further updates to the CST path.
+        if (edit.after !== undefined) throw new FastPathUnsupported();
         if (update.kind === 'encrypted') edit.text = update.envelope;
         else if (update.kind === 'plain') {
           const style = plainStyle(update.value, false);
           if (style.type === 'QUOTE_DOUBLE') edit.text = yamlDoubleQuoted(style.text);
           else if (style.type === 'PLAIN') edit.text = style.text;
-          else throw new FastPathUnsupported();
+          else if (style.type === 'BLOCK_LITERAL' && !deeperCommentAfter(line, box.column)) {
+            // What the yaml package's setScalarValue writes for the strings plainStyle sends
+            // here (no leading, trailing or line-edge spaces, at most one final newline): `|` or
+            // `|-`, then the lines indented two past the line's key or item (the token's indent).
+            const pad = ' '.repeat(contentCol + 2);
+            const clip = style.text.endsWith('\n');
+            const body = clip ? style.text.slice(0, -1) : style.text;
+            edit.text = clip ? '|' : '|-';
+            edit.after = pad + body.replace(/\n+/g, (run) => run + pad);
+          } else throw new FastPathUnsupported();
         } else {
           // A sequence item that decrypts to a comment (sops 3.13 writes comments in lists as
           // items) becomes a comment line where the dash was, as parseYamlFile writes it.
@@ -283,6 +298,18 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       },
     };
   };
+  // Whether the first non-blank line after `line` is a comment indented past `column`: the yaml
+  // package keeps such comments with the scalar before them, and its setScalarValue drops them
+  // when that scalar becomes a block scalar (parseYamlFile loses them). Left to the CST path.
+  const deeperCommentAfter = (line: number, column: number): boolean => {
+    for (let j = line + 1; j < count; j++) {
+      const l = lines[j]!;
+      const at = l.length - l.trimStart().length;
+      if (at === l.length) continue;
+      return l.charCodeAt(at) === 35 && at > column;
+    }
+    return false;
+  };
   const addValue = (
     box: Box,
     line: number,
@@ -291,12 +318,13 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     key: string | undefined,
     pos: number,
     dash: number,
+    contentCol: number,
   ) => {
     const value = scanned.value;
     const node: TreeNode =
       value === null || value === undefined
         ? { kind: 'null' }
-        : makeLeaf(line, scanned, value, pointer, dash);
+        : makeLeaf(line, scanned, value, pointer, dash, contentCol, box);
     if (key === undefined) (box.tree as TreeSeq).entries.push(node);
     else (box.tree as TreeMap).entries.push({ kind: 'pair', key, value: node });
     box.positions.push(pos);
@@ -313,7 +341,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
     const pointer = [...map.pointer, key];
     if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
-    else addValue(map, i, scanned, pointer, key, offset + col, -1);
+    else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
     return true;
   };
 
@@ -355,7 +383,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       if (!scanned || scanned.value === undefined) return null;
       if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
       entryCount++;
-      addValue(seq, i, scanned, [...seq.pointer, index], undefined, offset + scanned.start, col);
+      addValue(seq, i, scanned, [...seq.pointer, index], undefined, offset + scanned.start, col, at);
       continue;
     }
     const end = keyEnd(line, col);
@@ -526,7 +554,13 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         if (list) {
           // Right to left, so that earlier columns stay valid.
           const ordered = list.length > 1 ? [...list].sort((a, b) => b.start - a.start) : list;
-          for (const e of ordered) line = `${line.slice(0, e.start)}${e.text}${line.slice(e.end)}`;
+          let after = '';
+          for (const e of ordered) {
+            line = `${line.slice(0, e.start)}${e.text}${line.slice(e.end)}`;
+            // A block scalar's body; the CST writes its final newline even on a last line without one.
+            if (e.after !== undefined) after = `\n${e.after}${i === count - 1 ? '\n' : ''}`;
+          }
+          line += after;
         }
         out += line;
         if (i < count - 1) out += '\n';

@@ -163,6 +163,29 @@ describeWithTools(['sops', 'age'], 'sops interop: files with comments and lists 
     );
   });
 
+  it('multi-line values (prompts) decrypt on the fast path as block scalars, byte for byte as the CST path', async () => {
+    const plain = `# prompts
+assistant:
+  system_prompt: |
+    You are a helpful assistant.
+
+    Answer briefly.
+  examples:
+    - |-
+      first
+      example
+    - one line
+  model: gpt-4o
+`;
+    const encrypted = run(sops, ['encrypt', '--age', recipient, write('prompts.yaml', plain)]);
+    expect(parseSimpleYaml(encrypted)).not.toBeNull();
+    const fast = await decryptTextFast(encrypted, { file: 'p.yaml', identities: ids });
+    expect(fast).toBe(await decryptOnCst(encrypted, 'p.yaml'));
+    expect(fast).toContain('system_prompt: |\n      You are a helpful assistant.\n\n      Answer briefly.\n');
+    expect(content(fast)).toEqual(content(plain));
+    expect(content(fast)).toEqual(content(run(sops, ['decrypt', write('prompts.enc.yaml', encrypted)])));
+  });
+
   it('the fast path refuses a reordered list and a tampered value in a sops file (MAC and AAD)', async () => {
     const encrypted = run(sops, ['encrypt', '--age', recipient, write('tamper.yaml', llmConfig)]);
     const items = /( +- )(ENC\[[^\]]+type:str\])\n( +- )(ENC\[[^\]]+type:str\])/.exec(encrypted)!;

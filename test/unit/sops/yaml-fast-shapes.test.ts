@@ -88,6 +88,8 @@ const replacements: PlainValue[] = [
   { type: 'str', text: ' lead' },
   { type: 'str', text: 'two\nlines ' },
   { type: 'str', text: 'two\nlines' },
+  { type: 'str', text: 'clip\n\nkept\n' },
+  { type: 'str', text: 'a\n---\n# b' },
   { type: 'int', text: '42' },
   { type: 'float', text: '1' },
   { type: 'bool', text: 'False' },
