@@ -215,10 +215,12 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const edits = new Map<number, Edit[]>();
   // Per line: the outermost and innermost collection with an entry on it (content lines only),
   // the collection a `key:` line opened, and the column of a whole-line comment (-1 otherwise).
-  const outer: Array<Box | undefined> = new Array(count);
-  const inner: Array<Box | undefined> = new Array(count);
-  const opened: Array<Box | undefined> = new Array(count);
-  const comments: Array<{ line: number; col: number; eol: boolean }> = [];
+  // Only a text with a `#` can hold comments: the rest skips the bookkeeping they need.
+  const tracking = text.includes('#');
+  const outer: Array<Box | undefined> = tracking ? new Array(count) : [];
+  const inner: Array<Box | undefined> = tracking ? new Array(count) : [];
+  const opened = new Map<number, Box>();
+  const comments: Array<{ line: number; col: number; eol: boolean; offset: number }> = [];
   // A key with no value waits here until the next content line tells whether it opens a block.
   let pending: { box: Box; key: string; pointer: (string | number)[]; line: number; pos: number } | undefined;
   let sopsLine = -1;
@@ -231,6 +233,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     else edits.set(line, [edit]);
   };
   const mark = (box: Box, line: number) => {
+    if (!tracking) return;
     const o = outer[line];
     if (!o || box.depth < o.depth) outer[line] = box;
     const n = inner[line];
@@ -239,64 +242,18 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const closePending = () => {
     if (!pending) return;
     (pending.box.tree as TreeMap).entries.push({ kind: 'pair', key: pending.key, value: { kind: 'null' } });
-    pending.box.positions.push(pending.pos);
+    if (tracking) pending.box.positions.push(pending.pos);
     pending = undefined;
   };
   const openPending = (kind: 'map' | 'seq', column: number): Box => {
     const p = pending!;
     const child = newBox(kind, column, p.box.depth + 1, p.pointer, p.box);
     (p.box.tree as TreeMap).entries.push({ kind: 'pair', key: p.key, value: child.tree });
-    p.box.positions.push(p.pos);
-    opened[p.line] = child;
+    if (tracking) p.box.positions.push(p.pos);
+    opened.set(p.line, child);
     stack.push(child);
     pending = undefined;
     return child;
-  };
-  const makeLeaf = (
-    line: number,
-    scanned: ScannedValue,
-    value: PlainValue,
-    pointer: (string | number)[],
-    dash: number,
-    contentCol: number,
-    box: Box,
-  ): TreeNode => {
-    const edit: Edit = { start: scanned.start, end: scanned.end, text: '' };
-    let added = false;
-    return {
-      kind: 'scalar',
-      value,
-      pointer,
-      line: line + 1,
-      update(update: LeafUpdate) {
-        // Once a block scalar, the CST token changes kind: leave further updates to the CST path.
-        if (edit.after !== undefined) throw new FastPathUnsupported();
-        if (update.kind === 'encrypted') edit.text = update.envelope;
-        else if (update.kind === 'plain') {
-          const style = plainStyle(update.value, false);
-          if (style.type === 'QUOTE_DOUBLE') edit.text = yamlDoubleQuoted(style.text);
-          else if (style.type === 'PLAIN') edit.text = style.text;
-          else if (style.type === 'BLOCK_LITERAL' && !deeperCommentAfter(line, box.column)) {
-            // What the yaml package's setScalarValue writes for the strings plainStyle sends
-            // here (no leading, trailing or line-edge spaces, at most one final newline): `|` or
-            // `|-`, then the lines indented two past the line's key or item (the token's indent).
-            const pad = ' '.repeat(contentCol + 2);
-            const clip = style.text.endsWith('\n');
-            const body = clip ? style.text.slice(0, -1) : style.text;
-            edit.text = clip ? '|' : '|-';
-            edit.after = pad + body.replace(/\n+/g, (run) => run + pad);
-          } else throw new FastPathUnsupported();
-        } else {
-          // A sequence item that decrypts to a comment (sops 3.13 writes comments in lists as
-          // items) becomes a comment line where the dash was, as parseYamlFile writes it.
-          if (dash < 0) throw new FastPathUnsupported();
-          edit.start = dash;
-          edit.text = `#${update.text}`;
-        }
-        if (!added) addEdit(line, edit);
-        added = true;
-      },
-    };
   };
   // Whether the first non-blank line after `line` is a comment indented past `column`: the yaml
   // package keeps such comments with the scalar before them, and its setScalarValue drops them
@@ -309,6 +266,63 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       return l.charCodeAt(at) === 35 && at > column;
     }
     return false;
+  };
+  const makeLeaf = (
+    line: number,
+    scanned: ScannedValue,
+    value: PlainValue,
+    pointer: (string | number)[],
+    dash: number,
+    contentCol: number,
+    box: Box,
+  ): TreeNode => {
+    const start = scanned.start;
+    const end = scanned.end;
+    // Created on the first update (a plain decrypt of a big file allocates less).
+    let edit: Edit | undefined;
+    return {
+      kind: 'scalar',
+      value,
+      pointer,
+      line: line + 1,
+      update(update: LeafUpdate) {
+        // Once a block scalar, the CST token changes kind: leave further updates to the CST path.
+        if (edit?.after !== undefined) throw new FastPathUnsupported();
+        let text: string;
+        let from = start;
+        let after: string | undefined;
+        if (update.kind === 'encrypted') text = update.envelope;
+        else if (update.kind === 'plain') {
+          const style = plainStyle(update.value, false);
+          if (style.type === 'QUOTE_DOUBLE') text = yamlDoubleQuoted(style.text);
+          else if (style.type === 'PLAIN') text = style.text;
+          else if (style.type === 'BLOCK_LITERAL' && !deeperCommentAfter(line, box.column)) {
+            // What the yaml package's setScalarValue writes for the strings plainStyle sends
+            // here (no leading, trailing or line-edge spaces, at most one final newline): `|` or
+            // `|-`, then the lines indented two past the line's key or item (the token's indent).
+            const pad = ' '.repeat(contentCol + 2);
+            const clip = style.text.endsWith('\n');
+            const body = clip ? style.text.slice(0, -1) : style.text;
+            text = clip ? '|' : '|-';
+            after = pad + body.replace(/\n+/g, (run) => run + pad);
+          } else throw new FastPathUnsupported();
+        } else {
+          // A sequence item that decrypts to a comment (sops 3.13 writes comments in lists as
+          // items) becomes a comment line where the dash was, as parseYamlFile writes it.
+          if (dash < 0) throw new FastPathUnsupported();
+          from = dash;
+          text = `#${update.text}`;
+        }
+        if (edit) {
+          edit.start = from;
+          edit.text = text;
+          edit.after = after;
+        } else {
+          edit = { start: from, end, text, after };
+          addEdit(line, edit);
+        }
+      },
+    };
   };
   const addValue = (
     box: Box,
@@ -327,7 +341,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         : makeLeaf(line, scanned, value, pointer, dash, contentCol, box);
     if (key === undefined) (box.tree as TreeSeq).entries.push(node);
     else (box.tree as TreeMap).entries.push({ kind: 'pair', key, value: node });
-    box.positions.push(pos);
+    if (tracking) box.positions.push(pos);
   };
   /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
   const readPair = (map: Box, i: number, line: string, col: number, end: number): boolean => {
@@ -338,22 +352,20 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     mark(map, i);
     const scanned = scanValue(line, end + 1);
     if (!scanned) return false;
-    if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
+    if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
     const pointer = [...map.pointer, key];
     if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
     else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
     return true;
   };
 
-  const lineStarts: number[] = new Array(count);
   for (let i = 0; i < count; offset += lines[i]!.length + 1, i++) {
-    lineStarts[i] = offset;
     const line = lines[i]!;
     let col = 0;
     while (line.charCodeAt(col) === 32) col++;
     if (col === line.length) continue;
     if (line.charCodeAt(col) === 35) {
-      comments.push({ line: i, col, eol: false });
+      comments.push({ line: i, col, eol: false, offset });
       continue;
     }
     if (line.charCodeAt(col) === 45 && (col + 1 === line.length || line.charCodeAt(col + 1) === 32)) {
@@ -374,14 +386,14 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       if (end >= 0) {
         const map = newBox('map', at, seq.depth + 1, [...seq.pointer, index], seq);
         (seq.tree as TreeSeq).entries.push(map.tree);
-        seq.positions.push(offset + at);
+        if (tracking) seq.positions.push(offset + at);
         stack.push(map);
         if (!readPair(map, i, line, at, end)) return null;
         continue;
       }
       const scanned = scanValue(line, at);
       if (!scanned || scanned.value === undefined) return null;
-      if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true });
+      if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
       entryCount++;
       addValue(seq, i, scanned, [...seq.pointer, index], undefined, offset + scanned.start, col, at);
       continue;
@@ -445,9 +457,9 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       let pos: number;
       if (c.eol) {
         best = inner[c.line]!;
-        pos = lineStarts[c.line]! - 0.5;
+        pos = c.offset - 0.5;
       } else {
-        pos = lineStarts[c.line]! + c.col;
+        pos = c.offset + c.col;
         const column = c.col;
         const n = next[c.line]!;
         const nextColumn = n < 0 ? 0 : colOf(n);
@@ -469,9 +481,9 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
           best = nextOwner ?? root;
         } else if (nextColumn > column && prevOwner) {
           best = prevOwner;
-        } else if (previous >= 0 && opened[previous]) {
+        } else if (previous >= 0 && opened.has(previous)) {
           // Between a `key:` line and the first entry of the block it opens: inside that block.
-          best = opened[previous]!;
+          best = opened.get(previous)!;
         } else {
           // A foot comment (followed by a dedent or the end): the yaml package keeps it in the
           // deepest open block at or left of its column, and parseYamlFile then moves it into
