@@ -6,10 +6,11 @@ import { FastPathUnsupported, parseSimpleYaml } from './formats/yaml-fast.js';
 import { parseMetadata } from './metadata.js';
 
 /**
- * decryptText for the CLI's hot path: a YAML file in the simple shape (see yaml-fast.ts) with a
- * canonical `sops:` block is decrypted without loading the yaml package (a 260 KB module, about a
- * tenth of a small file's CLI time). Everything else, errors included, is handed to codec.ts, so
- * the result and the error for any input are exactly decryptText's.
+ * decryptText for the CLI's hot path: a YAML file in the shapes yaml-fast.ts reads (block maps and
+ * lists, one-line scalars, comments: what sops writes for a config) with a canonical `sops:` block
+ * is decrypted without loading the yaml package (a 260 KB module, about a tenth of a small file's
+ * CLI time) or running its parser. Everything else, errors included, is handed to codec.ts, so the
+ * result and the error for any input are exactly decryptText's.
  */
 export async function decryptTextFast(
   text: string,
