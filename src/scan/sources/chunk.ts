@@ -9,14 +9,22 @@ const BUFIO_SIZE = 4096;
 
 const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
+/** First bytes of the magic numbers below (most text starts with none of them). */
+const MAGIC_FIRST_BYTES = new Set([0x25, 0x50, 0x1f, 0x37, 0x52, 0x7f, 0x42, 0xfd, 0x28]);
+
 /**
  * Is this content binary? gitleaks skips files whose magic number says `application/*`; git calls
  * a file binary when its first 8000 bytes contain a NUL. We skip on either, so archives, images
  * with NULs, executables and office documents are never scanned as text.
  */
 export function isBinaryContent(head: Uint8Array): boolean {
+  // Buffer#indexOf is memchr; no new Buffer view for the common case (a history scan asks this
+  // for every blob, most of them Buffers under 8000 bytes).
   const limit = Math.min(head.length, 8000);
-  if (Buffer.from(head.buffer, head.byteOffset, limit).indexOf(0) !== -1) return true;
+  const window =
+    Buffer.isBuffer(head) && limit === head.length ? head : Buffer.from(head.buffer, head.byteOffset, limit);
+  if (window.indexOf(0) !== -1) return true;
+  if (head.length < 2 || !MAGIC_FIRST_BYTES.has(head[0]!)) return false;
   const starts = (...sig: number[]): boolean => sig.every((b, i) => head[i] === b);
   return (
     starts(0x25, 0x50, 0x44, 0x46) || // %PDF

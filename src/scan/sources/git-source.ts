@@ -683,8 +683,10 @@ function similarity(a: string, b: string): number {
 
 /** Decodes a blob as text, or undefined when git would treat it as binary. */
 export function blobText(bytes: Uint8Array): string | undefined {
-  if (isBinaryContent(bytes.subarray(0, 8000))) return undefined;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (isBinaryContent(bytes)) return undefined;
+  // toString() without arguments is Node's direct UTF-8 path (no encoding lookup).
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.toString();
 }
 
 /** Added line numbers of `newText` relative to `oldText` (all lines when there is no old side). */

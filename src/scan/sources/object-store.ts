@@ -15,19 +15,20 @@ interface Pack {
   pack: Buffer;
   idx: Buffer;
   count: number;
+  /** Objects read from this pack by entry offset (small integers: cheap Map keys). */
+  cache: Map<number, GitObject>;
 }
 
 /**
  * A read-only git object reader for history scans: loose objects and v2 pack files, inflated
- * with Node's native zlib (tiny entries with the JavaScript inflater in inflate.ts, which has no
- * per-call setup), with resolved delta bases cached. isomorphic-git (used for ranges, the
+ * with Node's native zlib through one reused handle (native-inflate.ts), with resolved delta
+ * bases cached. isomorphic-git (used for ranges, the
  * index and as a fallback) inflates in JavaScript and goes through async fs calls for every
  * object, which made a 5,000-commit history ~15× slower than `git log -p`; this reader is only
  * an accelerator for the read path and is checked against isomorphic-git in tests.
  */
 export class GitObjectStore {
   private readonly packs: Pack[] = [];
-  private readonly cache = new Map<number, GitObject>();
   private cacheBytes = 0;
   private static readonly CACHE_LIMIT = 96 * 1024 * 1024;
 
@@ -43,16 +44,16 @@ export class GitObjectStore {
       if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue;
       const count = idx.readUInt32BE(8 + 255 * 4);
       const pack = readFileSync(packPath);
-      this.packs.push({ pack, idx, count });
+      this.packs.push({ pack, idx, count, cache: new Map() });
     }
   }
 
   private offsetAt(idx: Buffer, count: number, i: number): number {
     const offTable = 8 + 256 * 4 + count * 20 + count * 4;
-    const v = idx.readUInt32BE(offTable + i * 4);
-    if ((v & 0x80000000) === 0) return v;
-    const big = offTable + count * 4 + (v & 0x7fffffff) * 8;
-    return idx.readUInt32BE(big) * 2 ** 32 + idx.readUInt32BE(big + 4);
+    const v = readU32(idx, offTable + i * 4);
+    if (v < 0x80000000) return v;
+    const big = offTable + count * 4 + (v - 0x80000000) * 8;
+    return readU32(idx, big) * 2 ** 32 + readU32(idx, big + 4);
   }
 
   /** Binary search of the idx's sorted id table, narrowed by the fan-out table (no per-pack map to build). */
@@ -61,14 +62,14 @@ export class GitObjectStore {
     if (oid.length !== 40 || want.write(oid, 0, 'hex') !== 20) return -1;
     const idx = p.idx;
     const first = want[0]!;
-    let lo = first === 0 ? 0 : idx.readUInt32BE(8 + (first - 1) * 4);
-    let hi = idx.readUInt32BE(8 + first * 4) - 1;
+    let lo = first === 0 ? 0 : readU32(idx, 8 + (first - 1) * 4);
+    let hi = readU32(idx, 8 + first * 4) - 1;
     const shaTable = 8 + 256 * 4;
-    const head = want.readUInt32BE(0);
+    const head = readU32(want, 0);
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const at = shaTable + mid * 20;
-      let c = idx.readUInt32BE(at) - head;
+      let c = readU32(idx, at) - head;
       // The rest byte by byte in JS: cheaper than a native compare call for 16 bytes.
       for (let k = 4; c === 0 && k < 20; k++) c = idx[at + k]! - want[k]!;
       if (c === 0) return this.offsetAt(idx, p.count, mid);
@@ -81,16 +82,21 @@ export class GitObjectStore {
   /** Where each id was found: trees and blobs are looked up again by later commits. */
   private readonly located = new Map<string, number>();
 
-  /** `offset * 4096 + pack` of `oid`, or -1 when no pack has it; memoised (bounded). */
+  /**
+   * `offset * 4096 + pack` of `oid` (just the offset when there is one pack: a small integer, no
+   * boxed number per entry), or -1 when no pack has it; memoised (bounded).
+   */
   private locate(oid: string): number {
     const known = this.located.get(oid);
     if (known !== undefined) return known;
+    const single = this.packs.length === 1;
     for (let i = 0; i < this.packs.length && i < 4096; i++) {
       const offset = this.findInPack(this.packs[i]!, oid);
       if (offset >= 0) {
         if (this.located.size >= 200_000) this.located.clear(); // bounded: ~20 MB of ids
-        this.located.set(oid, offset * 4096 + i);
-        return offset * 4096 + i;
+        const at = single ? offset : offset * 4096 + i;
+        this.located.set(oid, at);
+        return at;
       }
     }
     return -1;
@@ -107,15 +113,18 @@ export class GitObjectStore {
     return p.pack.length - 20;
   }
 
-  private remember(key: number, obj: GitObject): GitObject {
+  private remember(p: Pack, offset: number, obj: GitObject): GitObject {
     if (obj.data.length > 8 * 1024 * 1024) return obj;
-    this.cache.set(key, obj);
+    p.cache.set(offset, obj);
     this.cacheBytes += obj.data.length;
     if (this.cacheBytes > GitObjectStore.CACHE_LIMIT) {
-      for (const [k, v] of this.cache) {
-        this.cache.delete(k);
-        this.cacheBytes -= v.data.length;
-        if (this.cacheBytes < GitObjectStore.CACHE_LIMIT / 2) break;
+      // Oldest first, pack by pack, down to half the limit.
+      for (const pack of this.packs) {
+        for (const [k, v] of pack.cache) {
+          pack.cache.delete(k);
+          this.cacheBytes -= v.data.length;
+          if (this.cacheBytes < GitObjectStore.CACHE_LIMIT / 2) return obj;
+        }
       }
     }
     return obj;
@@ -123,8 +132,7 @@ export class GitObjectStore {
 
   private readPacked(p: Pack, packIndex: number, offset: number): GitObject {
     // A number, not a string: this lookup runs for every object and every delta base.
-    const key = packIndex * 2 ** 40 + offset;
-    const hit = this.cache.get(key);
+    const hit = p.cache.get(offset);
     if (hit) return hit;
     const buf = p.pack;
     let pos = offset;
@@ -148,21 +156,21 @@ export class GitObjectStore {
       }
       const base = this.readPacked(p, packIndex, offset - rel);
       const delta = inflateEntry(buf, pos, end, size);
-      return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
+      return this.remember(p, offset, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type === 'ref-delta') {
       const baseOid = buf.subarray(pos, pos + 20).toString('hex');
       const base = this.read(baseOid);
       if (!base) throw new Error(`missing delta base ${baseOid}`);
       const delta = inflateEntry(buf, pos + 20, end, size);
-      return this.remember(key, { type: base.type, data: applyDelta(base.data, delta) });
+      return this.remember(p, offset, { type: base.type, data: applyDelta(base.data, delta) });
     }
     if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
       throw new Error(`unknown pack entry type ${typeNum}`);
     }
     const data = inflateEntry(buf, pos, end, size);
     // Base objects of delta chains are read again and again: keep them.
-    return this.remember(key, { type, data });
+    return this.remember(p, offset, { type, data });
   }
 
   /**
@@ -203,6 +211,7 @@ export class GitObjectStore {
   read(oid: string): GitObject | undefined {
     const at = this.locate(oid);
     if (at >= 0) {
+      if (this.packs.length === 1) return this.readPacked(this.packs[0]!, 0, at);
       const i = at % 4096;
       return this.readPacked(this.packs[i]!, i, (at - i) / 4096);
     }
@@ -217,6 +226,11 @@ export class GitObjectStore {
     const type = raw.subarray(0, raw.indexOf(0x20)).toString() as GitObject['type'];
     return { type, data: raw.subarray(nul + 1) };
   }
+}
+
+/** A big-endian uint32 (Buffer#readUInt32BE checks its arguments in JS on every call). */
+function readU32(buf: Buffer, at: number): number {
+  return buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
 }
 
 /** Bytes of a commit inflated for the walk: the tree line, four parent lines and then some. */
