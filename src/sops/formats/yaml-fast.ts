@@ -26,14 +26,14 @@ export class FastPathUnsupported extends Error {
 }
 
 // What the fast path accepts (one YAML document, block style only):
-// - mappings of plain keys (`key: value`, `key:` opening a nested block);
+// - mappings of plain or one-line quoted keys (`key: value`, `key:` opening a nested block);
 // - block sequences (`- value`, `- key: value` opening a mapping at the item's indent), at any
 //   indentation yaml.v3 or people write (`key:\n    - x`, `key:\n  - x`, `key:\n- x`);
 // - one-line scalars: plain, 'single-' or "double-quoted";
 // - whole-line comments and end-of-line comments (sops' `#ENC[...]` lines included);
 // - a trailing `sops:` block.
 // Anything else (flow collections, block scalars, multi-line scalars, tags, anchors, aliases,
-// document markers, tabs, CR, quoted keys, empty items) returns null and goes to the yaml package's
+// document markers, tabs, CR, empty items, lists in lists) returns null and goes to the yaml package's
 // CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
 // comments and lists, most of a CLI run. The result must equal parseYamlFile's exactly (tree,
 // comment placement, rendering); test/unit/sops/yaml-fast*.test.ts compare the two.
@@ -115,6 +115,43 @@ function newBox(
   };
 }
 
+/**
+ * A one-line quoted scalar starting at column `i` (on its quote): the decoded text and the column
+ * after the closing quote, or null (unterminated, or an escape left to the yaml package).
+ */
+function scanQuoted(line: string, i: number): { text: string; end: number } | null {
+  if (line.charCodeAt(i) === 34) {
+    // "double-quoted": ends at the first unescaped quote on this line.
+    let j = i + 1;
+    while (j < line.length && line.charCodeAt(j) !== 34) j += line.charCodeAt(j) === 92 ? 2 : 1;
+    if (j >= line.length) return null;
+    const text = decodeDoubleQuoted(line.slice(i + 1, j));
+    return text === null ? null : { text, end: j + 1 };
+  }
+  // 'single-quoted': '' is a quote.
+  let j = i + 1;
+  for (;;) {
+    j = line.indexOf("'", j);
+    if (j < 0) return null;
+    if (line.charCodeAt(j + 1) !== 39) break;
+    j += 2;
+  }
+  return { text: line.slice(i + 1, j).replace(/''/g, "'"), end: j + 1 };
+}
+
+/** A mapping key at `col`: plain, or quoted and followed by `:` and a space or the line end. */
+function readKey(line: string, col: number): { key: string; colon: number; quoted: boolean } | null {
+  const ch = line.charCodeAt(col);
+  if (ch === 34 || ch === 39) {
+    const quoted = scanQuoted(line, col);
+    if (!quoted || line.charCodeAt(quoted.end) !== 58) return null;
+    if (quoted.end + 1 < line.length && line.charCodeAt(quoted.end + 1) !== 32) return null;
+    return { key: quoted.text, colon: quoted.end, quoted: true };
+  }
+  const end = keyEnd(line, col);
+  return end < 0 ? null : { key: line.slice(col, end), colon: end, quoted: false };
+}
+
 /** Column of the `:` after a plain key starting at `col`, or -1. */
 function keyEnd(line: string, col: number): number {
   keyPattern.lastIndex = col;
@@ -163,33 +200,12 @@ function scanValue(line: string, from: number): ScannedValue | null {
   if (i === line.length) return { start: -1, end: -1, value: undefined, hash: -1 };
   const ch = line.charCodeAt(i);
   if (ch === 35) return i > from ? { start: -1, end: -1, value: undefined, hash: i } : null;
-  if (ch === 34) {
-    // "double-quoted": ends at the first unescaped quote on this line.
-    let j = i + 1;
-    while (j < line.length && line.charCodeAt(j) !== 34) j += line.charCodeAt(j) === 92 ? 2 : 1;
-    if (j >= line.length) return null;
-    const text = decodeDoubleQuoted(line.slice(i + 1, j));
-    const hash = tailAfter(line, j + 1);
-    if (text === null || hash === null) return null;
-    return { start: i, end: j + 1, value: { type: 'str', text }, hash };
-  }
-  if (ch === 39) {
-    // 'single-quoted': '' is a quote.
-    let j = i + 1;
-    for (;;) {
-      j = line.indexOf("'", j);
-      if (j < 0) return null;
-      if (line.charCodeAt(j + 1) !== 39) break;
-      j += 2;
-    }
-    const hash = tailAfter(line, j + 1);
+  if (ch === 34 || ch === 39) {
+    const quoted = scanQuoted(line, i);
+    if (!quoted) return null;
+    const hash = tailAfter(line, quoted.end);
     if (hash === null) return null;
-    return {
-      start: i,
-      end: j + 1,
-      value: { type: 'str', text: line.slice(i + 1, j).replace(/''/g, "'") },
-      hash,
-    };
+    return { start: i, end: quoted.end, value: { type: 'str', text: quoted.text }, hash };
   }
   plainStart.lastIndex = i;
   if (!plainStart.test(line)) return null;
@@ -344,9 +360,18 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     if (tracking) box.positions.push(pos);
   };
   /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
-  const readPair = (map: Box, i: number, line: string, col: number, end: number): boolean => {
-    const key = line.slice(col, end);
-    if (map.keys.has(key) || resolveYamlV3Plain(key)?.type !== 'str') return false;
+  const readPair = (
+    map: Box,
+    i: number,
+    line: string,
+    col: number,
+    read: { key: string; colon: number; quoted: boolean },
+  ): boolean => {
+    const key = read.key;
+    const end = read.colon;
+    if (map.keys.has(key)) return false;
+    // Plain keys must resolve to strings; a quoted root `sops` key would be the metadata.
+    if (read.quoted ? map === root && key === 'sops' : resolveYamlV3Plain(key)?.type !== 'str') return false;
     map.keys.add(key);
     entryCount++;
     mark(map, i);
@@ -382,13 +407,13 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       if (at >= line.length || line.charCodeAt(at) === 32) return null;
       const index = seq.tree.entries.length;
       mark(seq, i);
-      const end = keyEnd(line, at);
-      if (end >= 0) {
+      const read = readKey(line, at);
+      if (read) {
         const map = newBox('map', at, seq.depth + 1, [...seq.pointer, index], seq);
         (seq.tree as TreeSeq).entries.push(map.tree);
         if (tracking) seq.positions.push(offset + at);
         stack.push(map);
-        if (!readPair(map, i, line, at, end)) return null;
+        if (!readPair(map, i, line, at, read)) return null;
         continue;
       }
       const scanned = scanValue(line, at);
@@ -398,9 +423,9 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       addValue(seq, i, scanned, [...seq.pointer, index], undefined, offset + scanned.start, col, at);
       continue;
     }
-    const end = keyEnd(line, col);
-    if (end < 0) return null;
-    if (col === 0 && end === 4 && line.startsWith('sops')) {
+    const read = readKey(line, col);
+    if (!read) return null;
+    if (col === 0 && read.colon === 4 && !read.quoted && read.key === 'sops') {
       // The metadata block must be the last top-level entry, with no inline value.
       if (line.slice(5).trim() !== '' || root.keys.has('sops')) return null;
       // Blank lines after the block attach to the data in the CST: keep that case on the CST path.
@@ -425,7 +450,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       if (top.kind !== 'map' || top.column !== col) return null;
       map = top;
     }
-    if (!readPair(map, i, line, col, end)) return null;
+    if (!readPair(map, i, line, col, read)) return null;
   }
   closePending();
   if (entryCount === 0) return null;

@@ -270,7 +270,23 @@ const scalarSource = fc.oneof(
 const keyName = fc.oneof(
   { weight: 40, arbitrary: fc.constantFrom('a', 'b', 'c', 'name', 'api_key', 'models', 'k1', 'x.y', 'a-b') },
   { weight: 4, arbitrary: fc.constantFrom('sops', '1x', 'k_unencrypted', 'a_b') },
-  { weight: 1, arbitrary: fc.constantFrom('1', 'true', 'null', '"q"', "'q'", 'a b', '2024-01-01') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '"q"',
+      "'q'",
+      '"a b"',
+      "'it''s'",
+      '"x: y"',
+      '"#k"',
+      '"1"',
+      '"sops"',
+      '""',
+      '"\\t"',
+      '"a"',
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('1', 'true', 'null', 'a b', '2024-01-01', '"q" ', '"q":x', "'q") },
 );
 
 const gnode: fc.Arbitrary<GNode> = fc.letrec<{ node: GNode; map: GNode; seq: GNode }>((tie) => ({

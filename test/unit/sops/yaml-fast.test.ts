@@ -250,6 +250,8 @@ describe('fast YAML path', () => {
       'a: 1 # eol\nb: # opens\n  - x # item\n  - k: v # map item\n',
       // Quoted scalars (escapes, \'\' in single quotes, # inside quotes).
       'a: "x\\ty\\u00e9 # not a comment"\nb: \'it\'\'s\'\nc: "" # empty\nd:\n  - "1"\n',
+      // Quoted keys (yaml.v3 quotes keys such as "on", "1" or ones with special characters).
+      '"on": true\n\'a: b\':\n  - "#k": 1\n    \'\': 2\nx:\n  "sops": nested is data\n',
     ]) {
       expect(assertSame(text), text).toBe(true);
     }
@@ -261,7 +263,9 @@ describe('fast YAML path', () => {
       'a: [1]\n',
       'a: 1\na: 2\n',
       '1: x\n',
-      '"q": x\n',
+      '"sops": x\n',
+      '"q":x\n',
+      '"q" : x\n',
       'a: |\n  x\n',
       'a: >\n  x\n',
       'a: &x 1\n',
