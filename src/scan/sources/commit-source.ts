@@ -11,9 +11,8 @@ import {
   findDecryptedCopies,
   isSopsFile,
 } from '../sops-aware.js';
-import { chunkContent } from './chunk.js';
+import { chunkContent, isBinaryContent } from './chunk.js';
 import {
-  addedLines,
   blobText,
   type CommitInfo,
   detectRenames,
@@ -26,6 +25,7 @@ import {
   resolveCommit,
   walkCommits,
 } from './git-source.js';
+import { addedLinesOfBytes } from './line-diff.js';
 import { asFragment, STRUCTURED, sopsFindings } from './sops-checks.js';
 
 /**
@@ -83,21 +83,21 @@ class BlobScanner {
     return text;
   }
 
-  /** Findings of the whole blob `oid` (whose text the caller has already read), once per blob. */
-  scan(oid: string, path: string, text: string | undefined): BlobScan {
+  /**
+   * Findings of the whole text blob `oid` (whose bytes the caller has already read), once per
+   * blob. The bytes are chunked as gitleaks chunks a file, undecoded.
+   */
+  scan(oid: string, path: string, bytes: Uint8Array): BlobScan {
     const key = this.pathDependent ? `${oid}\0${path}` : oid;
     const hit = this.memo.get(key);
     if (hit) return hit;
-    let findings: RawFinding[] = [];
-    if (text !== undefined) {
-      this.stats.blobs++;
-      this.stats.bytes += Buffer.byteLength(text);
-      const fragments = chunkContent(Buffer.from(text, 'utf8'), path);
-      findings = fragments.flatMap((f) => this.detector.detect(f));
-      if (this.options.sopsAware !== false) {
-        findings = dropSopsNoise(findings, text);
-        findings.push(...this.sops(oid, path, text));
-      }
+    this.stats.blobs++;
+    this.stats.bytes += bytes.length;
+    let findings = chunkContent(bytes, path).flatMap((f) => this.detector.detect(f));
+    if (this.options.sopsAware !== false) {
+      const text = decodeUtf8(bytes);
+      findings = dropSopsNoise(findings, text);
+      findings.push(...this.sops(oid, path, text));
     }
     const result = { findings };
     if (this.memo.size > MAX_MEMO_ENTRIES) this.memo.clear();
@@ -125,10 +125,10 @@ class BlobScanner {
    * scans each run of added lines as one fragment, exactly what gitleaks scans for that hunk, once
    * per distinct text (cherry-picks, backports and rebased copies cost nothing again).
    */
-  scanChange(oid: string, path: string, text: string, added: number[], newFile: boolean): RawFinding[] {
+  scanChange(oid: string, path: string, bytes: Uint8Array, added: number[], newFile: boolean): RawFinding[] {
     if (added.length === 0) return [];
-    if (newFile) return attribute(this.scan(oid, path, text).findings, added, undefined);
-    const lines = new LineCursor(text);
+    if (newFile) return attribute(this.scan(oid, path, bytes).findings, added, undefined);
+    const lines = new LineCursor(bytes);
     const out: RawFinding[] = [];
     let i = 0;
     while (i < added.length) {
@@ -155,6 +155,7 @@ class BlobScanner {
       i = j + 1;
     }
     if (this.options.sopsAware === false) return out;
+    const text = decodeUtf8(bytes);
     const kept = dropSopsNoise(out, text);
     const addedSet = new Set(added);
     for (const f of this.sops(oid, path, text)) if (addedSet.has(f.startLine)) kept.push({ ...f });
@@ -162,17 +163,30 @@ class BlobScanner {
   }
 }
 
-/** Reads runs of lines (ascending) out of a text without splitting all of it. */
+/** A blob's bytes as UTF-8 text. */
+function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString();
+}
+
+/**
+ * Reads runs of lines (ascending) out of a blob without decoding all of it: a line boundary is a
+ * newline byte, so decoding whole lines gives exactly the lines of the decoded text.
+ */
 class LineCursor {
   private line = 1;
   private offset = 0;
+  private readonly bytes: Buffer;
 
-  constructor(private readonly text: string) {}
+  constructor(bytes: Uint8Array) {
+    this.bytes = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 
   private seek(line: number): number {
     while (this.line < line) {
-      const nl = this.text.indexOf('\n', this.offset);
-      this.offset = nl === -1 ? this.text.length : nl + 1;
+      const nl = this.bytes.indexOf(10, this.offset);
+      this.offset = nl === -1 ? this.bytes.length : nl + 1;
       this.line++;
     }
     return this.offset;
@@ -181,7 +195,7 @@ class LineCursor {
   /** Lines `from`..`to` (1-based, inclusive) with their newlines, as splitLines would join them. */
   slice(from: number, to: number): string {
     const start = this.seek(from);
-    return this.text.slice(start, this.seek(to + 1));
+    return this.bytes.toString('utf8', start, this.seek(to + 1));
   }
 }
 
@@ -280,8 +294,8 @@ export async function scanCommits(
       await reader.recover(error);
       pending = await reader.retry(() => collectChanges(reader, blobs, options, info));
     }
-    for (const { change, text, added } of pending) {
-      const introduced = blobs.scanChange(change.newOid, change.path, text, added, !change.oldOid);
+    for (const { change, bytes, added } of pending) {
+      const introduced = blobs.scanChange(change.newOid, change.path, bytes, added, !change.oldOid);
       for (const f of introduced) {
         withCommit(f, info);
         if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
@@ -293,11 +307,17 @@ export async function scanCommits(
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
-/** A change of one commit with the lines it adds (and the new text, already read). */
+/** A change of one commit with the lines it adds (and the new blob's bytes, already read). */
 interface PendingChange {
   change: FileChange;
-  text: string;
+  bytes: Uint8Array;
   added: number[];
+}
+
+/** A blob's bytes, or undefined when git would treat it as binary (no text diff). */
+function textBlob(reader: GitReader, oid: string): Buffer | undefined {
+  const bytes = reader.blobSync(oid);
+  return isBinaryContent(bytes) ? undefined : bytes;
 }
 
 /** What one commit adds, per changed text file: tree diff, renames, line diff (reads only). */
@@ -314,11 +334,12 @@ function collectChanges(
   const out: PendingChange[] = [];
   for (const change of changes) {
     if (isFragmentAllowed(asFragment(change.path, info.sha), options.config.allowlists)) continue;
-    const newText = blobs.text(change.newOid);
-    if (newText === undefined) continue;
-    const oldText = change.oldOid ? blobs.text(change.oldOid) : undefined;
-    if (change.oldOid && oldText === undefined) continue; // binary before: git shows no text diff
-    let added = addedLines(oldText, newText);
+    // Bytes, not decoded text: the line diff decodes only the lines that changed.
+    const newBytes = textBlob(reader, change.newOid);
+    if (newBytes === undefined) continue;
+    const oldBytes = change.oldOid ? textBlob(reader, change.oldOid) : undefined;
+    if (change.oldOid && oldBytes === undefined) continue; // binary before: git shows no text diff
+    let added = addedLinesOfBytes(oldBytes, newBytes);
     // A merge introduces only what none of its parents had (like git's combined diff).
     for (const parent of info.parents.slice(1)) {
       if (added.length === 0) break;
@@ -327,11 +348,11 @@ function collectChanges(
         added = [];
         break;
       }
-      const otherText = other ? blobs.text(other) : undefined;
-      const keep = new Set(addedLines(otherText, newText));
+      const otherBytes = other ? textBlob(reader, other) : undefined;
+      const keep = new Set(addedLinesOfBytes(otherBytes, newBytes));
       added = added.filter((l) => keep.has(l));
     }
-    if (added.length > 0) out.push({ change, text: newText, added });
+    if (added.length > 0) out.push({ change, bytes: newBytes, added });
   }
   return out;
 }
@@ -400,13 +421,14 @@ export async function scanStaged(
   const plain: { path: string; text: string }[] = [];
   for (const change of changes) {
     stats.files++;
-    const newText = await reader.retry(() => blobs.text(change.newOid));
-    if (newText === undefined) continue;
-    const oldText = change.oldOid ? await reader.retry(() => blobs.text(change.oldOid!)) : undefined;
-    const added = addedLines(oldText, newText);
+    const newBytes = await reader.retry(() => textBlob(reader, change.newOid));
+    if (newBytes === undefined) continue;
+    const oldBytes = change.oldOid ? await reader.retry(() => textBlob(reader, change.oldOid!)) : undefined;
+    const added = addedLinesOfBytes(oldBytes, newBytes);
     if (added.length === 0) continue;
-    findings.push(...blobs.scanChange(change.newOid, change.path, newText, added, !change.oldOid));
+    findings.push(...blobs.scanChange(change.newOid, change.path, newBytes, added, !change.oldOid));
     if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
+      const newText = decodeUtf8(newBytes);
       const keys = encryptedShape(change.path, newText);
       if (keys) encrypted.set(change.path, keys);
       else if (!isSopsFile(newText)) plain.push({ path: change.path, text: newText });

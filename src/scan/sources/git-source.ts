@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
 import { parseRevision, walkRevision } from '../../repo/revision.js';
 import { isBinaryContent } from './chunk.js';
-import { addedLinesOfTexts, splitLines } from './line-diff.js';
+import { splitLines } from './line-diff.js';
 import { type GitObject, GitObjectStore, parseCommit, parseTree, readCommitHeader } from './object-store.js';
 
 /** isomorphic-git's object cache, shared by every read of one scan (pack indexes stay parsed). */
@@ -687,9 +687,4 @@ export function blobText(bytes: Uint8Array): string | undefined {
   // toString() without arguments is Node's direct UTF-8 path (no encoding lookup).
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buf.toString();
-}
-
-/** Added line numbers of `newText` relative to `oldText` (all lines when there is no old side). */
-export function addedLines(oldText: string | undefined, newText: string): number[] {
-  return addedLinesOfTexts(oldText, newText);
 }

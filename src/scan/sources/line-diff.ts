@@ -176,3 +176,83 @@ function myersAdded(A: Int32Array, B: Int32Array): number[] | null {
   }
   return added.reverse();
 }
+
+/** Length of the common prefix of two byte ranges, by bisection with native comparisons. */
+function commonPrefixBytes(a: Buffer, b: Buffer, limit: number): number {
+  if (a.compare(b, 0, limit, 0, limit) === 0) return limit;
+  let lo = 0;
+  let hi = limit - 1;
+  // Invariant: the first `lo` bytes agree and the first difference is at most at `hi`.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Length of the common suffix of two buffers, at most `limit`, by bisection. */
+function commonSuffixBytes(a: Buffer, b: Buffer, limit: number): number {
+  const al = a.length;
+  const bl = b.length;
+  if (a.compare(b, bl - limit, bl, al - limit, al) === 0) return limit;
+  let lo = 0;
+  let hi = limit - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, bl - mid, bl - lo, al - mid, al - lo) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Lines in `bytes[from..to)` as splitLines counts them. */
+function countByteLines(bytes: Buffer, from: number, to: number): number {
+  let n = 0;
+  let at = bytes.indexOf(10, from);
+  while (at !== -1 && at < to) {
+    n++;
+    at = bytes.indexOf(10, at + 1);
+  }
+  return to > from && bytes[to - 1] !== 10 ? n + 1 : n;
+}
+
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/**
+ * `addedLinesOfTexts` on the UTF-8 decoded blobs, computed on the bytes: the common prefix and
+ * suffix are found with native comparisons and only the changed middle is decoded and split into
+ * lines. For valid UTF-8 the result is identical (a newline byte is always a whole character, so
+ * both find the same line boundaries); like git, it compares bytes, not decoded text.
+ */
+export function addedLinesOfBytes(oldBytes: Uint8Array | undefined, newBytes: Uint8Array): number[] {
+  const b = asBuffer(newBytes);
+  if (oldBytes === undefined || oldBytes.length === 0) {
+    const n = countByteLines(b, 0, b.length);
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
+  const a = asBuffer(oldBytes);
+  const min = Math.min(a.length, b.length);
+  const p = commonPrefixBytes(a, b, min);
+  if (p === a.length && p === b.length) return [];
+  // Whole common lines end at the last newline inside the common prefix.
+  const cut = p === 0 ? 0 : a.lastIndexOf(10, p - 1) + 1;
+  const prefixLines = cut === 0 ? 0 : countByteLines(a, 0, cut);
+  const s = commonSuffixBytes(a, b, min - cut);
+  // The common suffix starts on a line boundary only where both texts start a line there.
+  const startsLine = (t: Buffer, at: number): boolean => at === cut || t[at - 1] === 10;
+  let r = 0;
+  if (!(startsLine(a, a.length - s) && startsLine(b, b.length - s))) {
+    const nl = b.indexOf(10, b.length - s);
+    r = nl === -1 ? s : nl + 1 - (b.length - s);
+  }
+  const aEnd = a.length - s + r;
+  const bEnd = b.length - s + r;
+  const added = addedLineNumbers(
+    splitLines(a.toString('utf8', cut, aEnd)),
+    splitLines(b.toString('utf8', cut, bEnd)),
+  );
+  for (let i = 0; i < added.length; i++) added[i] = added[i]! + prefixLines;
+  return added;
+}

@@ -42,14 +42,20 @@ let slabUsed = 0;
  */
 export function allocObjectBuffer(size: number): Buffer {
   if (size > SLAB_MAX_OBJECT) return Buffer.allocUnsafeSlow(size);
+  const at = reserve(size);
+  const out = slab.subarray(at, at + size);
+  // Keep slices 8-byte aligned (typed-array views of them stay legal).
+  slabUsed += (size + 7) & ~7;
+  return out;
+}
+
+/** Makes room for `size` bytes at the end of the current slab; returns where they start. */
+function reserve(size: number): number {
   if (slabUsed + size > slab.length) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     slabUsed = 0;
   }
-  const out = slab.subarray(slabUsed, slabUsed + size);
-  // Keep slices 8-byte aligned (typed-array views of them stay legal).
-  slabUsed += (size + 7) & ~7;
-  return out;
+  return slabUsed;
 }
 
 let handle: ZlibHandle | undefined | null = null;
@@ -83,15 +89,22 @@ function engine(): ZlibHandle | undefined {
 }
 
 /**
- * Runs one stream through the shared handle into `out` (whose last byte must stay unused for a
- * complete inflate): returns the bytes still free in `out`, or -1 on an error.
+ * Runs one stream through the shared handle into `out[outAt..outAt + outLength)`: returns the
+ * bytes left free there, or -1 on an error.
  */
-function run(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
+function run(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  outAt: number,
+  outLength: number,
+): number {
   const h = engine();
   if (!h) return -1;
   failed = false;
   try {
-    h.writeSync(constants.Z_FINISH, src, start, end - start, out, 0, out.length);
+    h.writeSync(constants.Z_FINISH, src, start, end - start, out, outAt, outLength);
   } catch {
     failed = true;
   }
@@ -112,8 +125,17 @@ function run(src: Uint8Array, start: number, end: number, out: Uint8Array): numb
 export function inflateExact(src: Buffer, start: number, end: number, size: number): Buffer {
   // One spare byte: a stream that ends with room to spare is complete (zlib reached the trailer
   // and checked it); a full buffer would mean the stream is longer than the header said.
-  const out = allocObjectBuffer(size + 1);
-  if (run(src, start, end, out) === 1) return out.subarray(0, size);
+  if (size < SLAB_MAX_OBJECT) {
+    // Straight into the slab: one Buffer view per object, made only once the inflate succeeded.
+    const at = reserve(size + 1);
+    if (run(src, start, end, slab, at, size + 1) === 1) {
+      slabUsed += (size + 7) & ~7;
+      return slab.subarray(at, at + size);
+    }
+  } else {
+    const out = Buffer.allocUnsafeSlow(size + 1);
+    if (run(src, start, end, out, 0, size + 1) === 1) return out.subarray(0, size);
+  }
   const slow = inflateSync(src.subarray(start, end));
   if (slow.length !== size) throw new Error(`pack entry inflates to ${slow.length} bytes, not ${size}`);
   return slow;
@@ -126,7 +148,7 @@ export function inflateExact(src: Buffer, start: number, end: number, size: numb
  */
 export function inflateHead(src: Buffer, start: number, end: number, want: number): Buffer | undefined {
   const out = allocObjectBuffer(want);
-  const free = run(src, start, end, out);
+  const free = run(src, start, end, out, 0, want);
   if (free === 0) return out;
   if (free > 0) return undefined;
   // Error or no handle: inflate the whole entry the ordinary way.

@@ -200,9 +200,10 @@ export class GitObjectStore {
       if (!data) return undefined;
       const head = readCommitHeader(data);
       // Complete only if the author line was reached (or the whole commit was inflated).
-      if (want !== size && data.indexOf('\nauthor ') < 0) return undefined;
-      if (head.tree.length !== 40 || !head.parents.every((x) => x.length === 40)) return undefined;
-      return head;
+      if (want !== size && !startsWithBytes(data, head.stop, AUTHOR)) return undefined;
+      if (head.tree.length !== 40) return undefined;
+      for (const parent of head.parents) if (parent.length !== 40) return undefined;
+      return { tree: head.tree, parents: head.parents };
     }
     return undefined;
   }
@@ -241,24 +242,18 @@ function inflateEntry(buf: Buffer, start: number, end: number, size: number): Bu
   return inflateExact(buf, start, end, size);
 }
 
-function readVarint(delta: Buffer, start: number): [number, number] {
-  let pos = start;
-  let value = 0;
+/** git's delta format: copy ranges of the base and insert literal bytes. */
+export function applyDelta(base: Buffer, delta: Buffer): Buffer {
+  let pos = 0;
+  while (delta[pos++]! & 0x80); // the base's size (checked by the copies' bounds)
+  let size = 0;
   let shift = 0;
   let byte: number;
   do {
     byte = delta[pos++]!;
-    value += (byte & 0x7f) * 2 ** shift;
+    size += (byte & 0x7f) * 2 ** shift;
     shift += 7;
   } while (byte & 0x80);
-  return [value, pos];
-}
-
-/** git's delta format: copy ranges of the base and insert literal bytes. */
-export function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  const [, afterBaseSize] = readVarint(delta, 0);
-  const [size, start] = readVarint(delta, afterBaseSize);
-  let pos = start;
   const out = allocObjectBuffer(size);
   let o = 0;
   while (pos < delta.length) {
@@ -276,14 +271,15 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
       if (len === 0) len = 0x10000;
       if (off + len > base.length || o + len > size) throw new Error('delta copies out of range');
       // Short runs in a loop: a native copy call costs more than a few dozen bytes. Longer ones
-      // with TypedArray#set (Buffer#copy goes through three JS wrappers, slow before they are hot).
+      // with TypedArray#set of a plain Uint8Array view (Buffer#copy and Buffer#subarray go
+      // through JS wrappers and Buffer's constructor, slow before they are hot).
       if (len < 64) for (let k = 0; k < len; k++) out[o + k] = base[off + k]!;
-      else out.set(base.subarray(off, off + len), o);
+      else out.set(new Uint8Array(base.buffer, base.byteOffset + off, len), o);
       o += len;
     } else if (op > 0) {
       if (pos + op > delta.length || o + op > size) throw new Error('delta inserts out of range');
       if (op < 64) for (let k = 0; k < op; k++) out[o + k] = delta[pos + k]!;
-      else out.set(delta.subarray(pos, pos + op), o);
+      else out.set(new Uint8Array(delta.buffer, delta.byteOffset + pos, op), o);
       o += op;
       pos += op;
     } else {
@@ -314,22 +310,31 @@ export function parseTree(
 }
 
 /** A commit's tree and parents, read straight from the header bytes (`tree <hex>`, `parent <hex>` lines). */
-export function readCommitHeader(data: Buffer): { tree: string; parents: string[] } {
+export function readCommitHeader(data: Buffer): { tree: string; parents: string[]; stop: number } {
   let tree = '';
   const parents: string[] = [];
   let pos = 0;
   while (pos < data.length && data[pos] !== 0x0a) {
-    const eol = data.indexOf(0x0a, pos);
-    const end = eol < 0 ? data.length : eol;
-    // "tree " and "parent " lines come first; anything else ends the part we need.
-    if (data[pos] === 0x74 && data.toString('latin1', pos, pos + 5) === 'tree ')
-      tree = data.toString('latin1', pos + 5, end);
-    else if (data[pos] === 0x70 && data.toString('latin1', pos, pos + 7) === 'parent ')
-      parents.push(data.toString('latin1', pos + 7, end));
+    let end = pos;
+    while (end < data.length && data[end] !== 0x0a) end++;
+    // "tree " and "parent " lines come first; anything else ends the part we need. Bytes are
+    // compared directly: this runs for every commit of a history.
+    if (startsWithBytes(data, pos, TREE)) tree = data.toString('latin1', pos + 5, end);
+    else if (startsWithBytes(data, pos, PARENT)) parents.push(data.toString('latin1', pos + 7, end));
     else if (tree !== '') break;
     pos = end + 1;
   }
-  return { tree, parents };
+  return { tree, parents, stop: pos };
+}
+
+const TREE = [0x74, 0x72, 0x65, 0x65, 0x20]; // "tree "
+const PARENT = [0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0x20]; // "parent "
+const AUTHOR = [0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x20]; // "author "
+
+function startsWithBytes(data: Uint8Array, at: number, prefix: number[]): boolean {
+  if (at + prefix.length > data.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (data[at + k] !== prefix[k]) return false;
+  return true;
 }
 
 /** Parses a commit object's header fields used by the scan. */

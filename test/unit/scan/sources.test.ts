@@ -6,7 +6,12 @@ import {
   isBinaryContent,
   MAX_PEEK_BYTES,
 } from '../../../src/scan/sources/chunk.js';
-import { addedLineNumbers, addedLinesOfTexts, splitLines } from '../../../src/scan/sources/line-diff.js';
+import {
+  addedLineNumbers,
+  addedLinesOfBytes,
+  addedLinesOfTexts,
+  splitLines,
+} from '../../../src/scan/sources/line-diff.js';
 
 describe('chunkContent (gitleaks dir-mode chunks)', () => {
   it('keeps a small file in one fragment starting at line 1', () => {
@@ -115,5 +120,37 @@ describe('addedLineNumbers (Myers)', () => {
     expect(addedLinesOfTexts('p\nx', 'p\ny\nx')).toEqual([2]);
     expect(addedLinesOfTexts('a\nb', 'a\nb\n')).toEqual([2]);
     expect(addedLinesOfTexts('a\nb\n', '')).toEqual([]);
+  });
+
+  it('the byte-level diff equals the text-level one on UTF-8 text, multi-byte characters included (property)', () => {
+    // Characters that share UTF-8 lead or trail bytes (é C3 A9, ã C3 A3, ѩ D1 A9, 😀 F0 9F 98 80),
+    // so byte prefixes and suffixes stop in the middle of a character.
+    const line = fc.constantFrom(
+      'a\n',
+      'é\n',
+      'ã\n',
+      'ѩ\n',
+      'aé\n',
+      'ãa\n',
+      '😀\n',
+      '\n',
+      'é',
+      'x\r\n',
+      'ab',
+    );
+    const text = fc.array(line, { maxLength: 14 }).map((ls) => ls.join(''));
+    const bytes = (t: string | undefined) => (t === undefined ? undefined : Buffer.from(t, 'utf8'));
+    fc.assert(
+      fc.property(fc.option(text, { nil: undefined }), text, (oldText, newText) => {
+        expect(addedLinesOfBytes(bytes(oldText), bytes(newText)!)).toEqual(
+          addedLinesOfTexts(oldText, newText),
+        );
+      }),
+      { numRuns: 3000 },
+    );
+    expect(addedLinesOfBytes(Buffer.from('p\nx'), Buffer.from('p\ny\nx'))).toEqual([2]);
+    expect(addedLinesOfBytes(Buffer.from('a\nb'), Buffer.from('a\nb\n'))).toEqual([2]);
+    expect(addedLinesOfBytes(Buffer.from('a\nb\n'), Buffer.alloc(0))).toEqual([]);
+    expect(addedLinesOfBytes(new Uint8Array([0x61, 0x0a]), new Uint8Array([0x62, 0x0a]))).toEqual([1]);
   });
 });
