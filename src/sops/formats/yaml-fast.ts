@@ -29,12 +29,12 @@ export class FastPathUnsupported extends Error {
 // - mappings of plain or one-line quoted keys (`key: value`, `key:` opening a nested block);
 // - block sequences (`- value`, `- key: value` opening a mapping at the item's indent), at any
 //   indentation yaml.v3 or people write (`key:\n    - x`, `key:\n  - x`, `key:\n- x`);
-// - one-line scalars: plain, 'single-' or "double-quoted";
+// - one-line scalars: plain, 'single-' or "double-quoted"; literal block scalars (`|`, `|-`: prompts);
 // - whole-line comments and end-of-line comments (sops' `#ENC[...]` lines included);
 // - a trailing `sops:` block.
-// Anything else (flow collections, block scalars, multi-line scalars, tags, anchors, aliases,
-// document markers, tabs, CR, empty items, lists in lists) returns null and goes to the yaml package's
-// CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
+// Anything else (flow collections, folded or keep-chomped block scalars, multi-line flow scalars,
+// tags, anchors, aliases, document markers, tabs, CR, empty items, lists in lists) returns null
+// and goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
 // comments and lists, most of a CLI run. The result must equal parseYamlFile's exactly (tree,
 // comment placement, rendering); test/unit/sops/yaml-fast*.test.ts compare the two.
 const keyPattern = /([A-Za-z0-9_][A-Za-z0-9_.-]*):(?= |$)/y;
@@ -83,6 +83,8 @@ interface Edit {
   text: string;
   /** Lines inserted after this one (the body of a block scalar), without the final newline. */
   after?: string;
+  /** The lines after this one up to this index are dropped (a block scalar's old body). */
+  drop?: number;
 }
 
 interface ScannedValue {
@@ -93,6 +95,8 @@ interface ScannedValue {
   value: PlainValue | null | undefined;
   /** Column of an end-of-line comment's `#`, or -1. */
   hash: number;
+  /** A literal block scalar header (`|` or `|-`): its chomping; `last` is its last body line. */
+  block?: { strip: boolean; last: number };
 }
 
 function newBox(
@@ -207,6 +211,12 @@ function scanValue(line: string, from: number): ScannedValue | null {
     if (hash === null) return null;
     return { start: i, end: quoted.end, value: { type: 'str', text: quoted.text }, hash };
   }
+  if (ch === 124) {
+    // `|` or `|-` alone: a literal block scalar (its body is read by the caller).
+    const strip = line.charCodeAt(i + 1) === 45;
+    if (i + (strip ? 2 : 1) !== line.length) return null;
+    return { start: i, end: line.length, value: undefined, hash: -1, block: { strip, last: -1 } };
+  }
   plainStart.lastIndex = i;
   if (!plainStart.test(line)) return null;
   const commentAt = line.indexOf(' #', i);
@@ -241,6 +251,9 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   let pending: { box: Box; key: string; pointer: (string | number)[]; line: number; pos: number } | undefined;
   let sopsLine = -1;
   let entryCount = 0;
+  // The last body line of a block scalar just read, and the body lines that start with `#`.
+  let skipUntil = -1;
+  const hashBody: number[] = [];
   let offset = 0;
 
   const addEdit = (line: number, edit: Edit) => {
@@ -294,6 +307,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   ): TreeNode => {
     const start = scanned.start;
     const end = scanned.end;
+    const blockLast = scanned.block?.last;
     // Created on the first update (a plain decrypt of a big file allocates less).
     let edit: Edit | undefined;
     return {
@@ -307,6 +321,14 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         let text: string;
         let from = start;
         let after: string | undefined;
+        if (blockLast !== undefined) {
+          // A block scalar becomes a plain envelope: its header is replaced and its body dropped,
+          // as CST.setScalarValue does. Other rewrites of a block scalar stay on the CST path.
+          if (update.kind !== 'encrypted' || edit) throw new FastPathUnsupported();
+          edit = { start, end, text: update.envelope, drop: blockLast };
+          addEdit(line, edit);
+          return;
+        }
         if (update.kind === 'encrypted') text = update.envelope;
         else if (update.kind === 'plain') {
           const style = plainStyle(update.value, false);
@@ -360,6 +382,45 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     if (tracking) box.positions.push(pos);
   };
   /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
+  /**
+   * Reads the body of the literal block scalar whose header is on line `h`, indented past
+   * `anchor` (the column of its key, or of its dash): the value, or false when the body is outside
+   * the shape (no body, a blank line longer than the indent, a line indented between `anchor` and
+   * the body). Body lines are skipped by the main loop.
+   */
+  const readBlock = (h: number, anchor: number, scanned: ScannedValue): boolean => {
+    const first = lines[h + 1];
+    if (first === undefined) return false;
+    const indent = first.length - first.trimStart().length;
+    if (indent === first.length || indent <= anchor) return false;
+    const parts: string[] = [];
+    let last = h;
+    for (let j = h + 1; j < count; j++) {
+      const l = lines[j]!;
+      let at = 0;
+      while (l.charCodeAt(at) === 32) at++;
+      if (at === l.length) {
+        // An empty line (kept inside the value, dropped at its end).
+        if (l.length > indent) return false;
+        parts.push('');
+        continue;
+      }
+      if (at < indent) {
+        if (at > anchor) return false;
+        break;
+      }
+      parts.push(l.slice(indent));
+      last = j;
+      // parseYamlFile's comment rules read a body line starting with `#` as a comment line.
+      if (l.charCodeAt(at) === 35) hashBody.push(j);
+    }
+    parts.length = last - h;
+    const text = parts.join('\n');
+    scanned.value = { type: 'str', text: scanned.block!.strip ? text : `${text}\n` };
+    scanned.block!.last = last;
+    skipUntil = last;
+    return true;
+  };
   const readPair = (
     map: Box,
     i: number,
@@ -379,12 +440,14 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     if (!scanned) return false;
     if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
     const pointer = [...map.pointer, key];
+    if (scanned.block && !readBlock(i, col, scanned)) return false;
     if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
     else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
     return true;
   };
 
   for (let i = 0; i < count; offset += lines[i]!.length + 1, i++) {
+    if (i <= skipUntil) continue;
     const line = lines[i]!;
     let col = 0;
     while (line.charCodeAt(col) === 32) col++;
@@ -417,6 +480,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         continue;
       }
       const scanned = scanValue(line, at);
+      if (scanned?.block && !readBlock(i, col, scanned)) return null;
       if (!scanned || scanned.value === undefined) return null;
       if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
       entryCount++;
@@ -466,6 +530,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     const colOf = (i: number) => lines[i]!.length - lines[i]!.trimStart().length;
     const isComment = new Int8Array(dataLines);
     for (const c of comments) if (!c.eol) isComment[c.line] = 1;
+    for (const j of hashBody) isComment[j] = 1;
     // Content lines: those with an entry, plus the `sops:` line (an owner-less line at column 0).
     const next = new Int32Array(dataLines);
     let nx = sopsLine;
@@ -588,6 +653,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       for (let i = 0; i < dataLines; i++) {
         const list = edits.get(i);
         let line = lines[i]!;
+        let drop = -1;
         if (list) {
           // Right to left, so that earlier columns stay valid.
           const ordered = list.length > 1 ? [...list].sort((a, b) => b.start - a.start) : list;
@@ -596,11 +662,13 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
             line = `${line.slice(0, e.start)}${e.text}${line.slice(e.end)}`;
             // A block scalar's body; the CST writes its final newline even on a last line without one.
             if (e.after !== undefined) after = `\n${e.after}${i === count - 1 ? '\n' : ''}`;
+            if (e.drop !== undefined) drop = e.drop;
           }
           line += after;
         }
         out += line;
         if (i < count - 1) out += '\n';
+        if (drop >= 0) i = drop;
       }
       // The same trailing-space rules as parseYamlFile's renderer.
       if (!metadata) return out.replace(/\n[ \t\n]*$/, '\n');

@@ -254,8 +254,32 @@ const oddScalar = fc.constantFrom(
   '- x',
   '',
 );
+// Literal block scalars: a header and body lines (indented when rendered; '' stays empty).
+const blockScalar = fc
+  .tuple(
+    fc.constantFrom('|', '|-', '|', '|-', '|', '|-', '|+', '>', '|2', '| # c'),
+    fc.array(
+      fc.constantFrom(
+        'text',
+        'two words',
+        '',
+        '',
+        '# hash',
+        '  more indented',
+        'k: v',
+        '- x',
+        '"q"',
+        '<-1>',
+        '<0>',
+        '<+1>',
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([header, body]) => [header, ...body].join('\n'));
 const scalarSource = fc.oneof(
   { weight: 40, arbitrary: validScalar },
+  { weight: 3, arbitrary: blockScalar },
   { weight: 1, arbitrary: oddScalar },
   {
     weight: 1,
@@ -326,10 +350,23 @@ function renderNode(node: GNode, col: number, style: Style, out: string[], prefi
   const pad = (c: number) => ' '.repeat(c);
   const gap = () => ' '.repeat(1 + take(style.spacing, style));
   const tail = () => ' '.repeat(take(style.spacing, style) > 1 ? 1 : 0);
+  // A block scalar's body goes 1-4 columns past its key or dash; blank lines stay as written.
+  const block = (src: string, anchor: number) => {
+    const [header, ...body] = src.split('\n');
+    const at = anchor + 1 + take(style.spacing, style);
+    // '<-1>', '<0>', '<+1>': a blank line one space shorter than, as long as, or longer than the indent.
+    const blank: Record<string, number> = { '<-1>': -1, '<0>': 0, '<+1>': 1 };
+    const line = (l: string) =>
+      l in blank ? pad(Math.max(0, at + blank[l]!)) : l === '' ? '' : `${pad(at)}${l}`;
+    return { header: header!, body: body.map(line) };
+  };
   if (node.kind === 'map') {
     node.entries.forEach(([k, v], index) => {
       const head = index === 0 && prefix !== undefined ? prefix : pad(col);
-      if (v.kind === 'scalar') out.push(`${head}${k}:${gap()}${v.src}${tail()}`);
+      if (v.kind === 'scalar' && v.src.includes('\n')) {
+        const b = block(v.src, col);
+        out.push(`${head}${k}: ${b.header}`, ...b.body);
+      } else if (v.kind === 'scalar') out.push(`${head}${k}:${gap()}${v.src}${tail()}`);
       else {
         out.push(`${head}${k}:${tail()}`);
         const step = take(style.jitter, style);
@@ -340,7 +377,10 @@ function renderNode(node: GNode, col: number, style: Style, out: string[], prefi
   }
   if (node.kind === 'seq') {
     for (const item of node.items) {
-      if (item.kind === 'scalar') out.push(`${pad(col)}- ${item.src}${tail()}`);
+      if (item.kind === 'scalar' && item.src.includes('\n')) {
+        const b = block(item.src, col);
+        out.push(`${pad(col)}- ${b.header}`, ...b.body);
+      } else if (item.kind === 'scalar') out.push(`${pad(col)}- ${item.src}${tail()}`);
       else if (item.kind === 'map') renderNode(item, col + 2, style, out, `${pad(col)}- `);
       else {
         // A sequence directly in a sequence (`- - x`): outside the fast shape.
@@ -519,7 +559,15 @@ function* commentedVariants(base: string): Generator<string> {
 
 describe('fast YAML path: comments, sequences and quoted scalars', () => {
   it('agrees with the CST parser on every generated file it accepts', () => {
-    const counts = { accepted: 0, refused: 0, invalid: 0, withComments: 0, withSeqs: 0, withQuotes: 0 };
+    const counts = {
+      accepted: 0,
+      refused: 0,
+      invalid: 0,
+      withComments: 0,
+      withSeqs: 0,
+      withQuotes: 0,
+      withBlocks: 0,
+    };
     fc.assert(
       fc.property(layout, fc.nat(3), fc.nat(100), (l, s, seed) => {
         const text = renderLayout(l);
@@ -529,15 +577,17 @@ describe('fast YAML path: comments, sequences and quoted scalars', () => {
           if (/^ *#/m.test(text)) counts.withComments++;
           if (/^ *- /m.test(text)) counts.withSeqs++;
           if (/["']/.test(text)) counts.withQuotes++;
+          if (/[:-] \|-?\n/.test(text)) counts.withBlocks++;
         }
       }),
       { numRuns: 1500, seed: 20261127 },
     );
     // The generator must exercise the new shapes, not only the refusals.
-    expect(counts.accepted).toBeGreaterThan(400);
+    expect(counts.accepted).toBeGreaterThan(350);
     expect(counts.withComments).toBeGreaterThan(200);
     expect(counts.withSeqs).toBeGreaterThan(200);
     expect(counts.withQuotes).toBeGreaterThan(100);
+    expect(counts.withBlocks).toBeGreaterThan(50);
   });
 
   it('agrees on every comment position and column in typical files', () => {

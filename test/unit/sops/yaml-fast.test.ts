@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { encryptText } from '../../../src/sops/codec.js';
 import {
+  FastPathUnsupported,
   parseCanonicalSopsBlock,
   parseSimpleYaml,
   renderCanonicalSopsBlock,
@@ -257,6 +258,33 @@ describe('fast YAML path', () => {
     }
   });
 
+  it('reads literal block scalars (prompts) and encrypts them as the CST path does', () => {
+    const text =
+      '# prompts\np: |\n  You are helpful.\n\n    # not a comment\n  End.\n\nq:\n  - |-\n    item\n  # about x\n  - x\nlast: |\n  tail';
+    const fast = parseSimpleYaml(text, hooks)!;
+    expect(fast).not.toBeNull();
+    const slow = parseYamlFile(text);
+    expect(fast.branches.map(shape)).toEqual(slow.branches.map(shape));
+    for (const parsed of [fast, slow]) {
+      let n = 0;
+      walkBranches(parsed.branches, ({ leaf }) =>
+        leaf.update({ kind: 'encrypted', envelope: `ENC[AES256_GCM,data:${n++}=,iv:a=,tag:b=,type:str]` }),
+      );
+    }
+    expect(fast.render(null)).toBe(slow.render(null));
+    expect(fast.render(meta)).toBe(slow.render(meta));
+    expect(fast.render(null)).not.toContain('You are helpful');
+    // Rewriting a block scalar as plain text is the CST path's job.
+    const again = parseSimpleYaml(text, hooks)!;
+    const prompt = (again.branches[0]!.entries[1] as { value: TreeNode }).value;
+    expect(() =>
+      (prompt as Extract<TreeNode, { kind: 'scalar' }>).update({
+        kind: 'plain',
+        value: { type: 'str', text: 'x' },
+      }),
+    ).toThrow(FastPathUnsupported);
+  });
+
   it('refuses what it cannot prove equal: flow and block styles, odd items, keys and comment places', () => {
     for (const text of [
       'a: {b: 1}\n',
@@ -266,8 +294,12 @@ describe('fast YAML path', () => {
       '"sops": x\n',
       '"q":x\n',
       '"q" : x\n',
-      'a: |\n  x\n',
       'a: >\n  x\n',
+      'a: |+\n  x\n',
+      'a: |2\n  x\n',
+      'a: | # c\n  x\n',
+      'a: |\n\n  x\n',
+      'a: |\n  x\n     \n  y\n',
       'a: &x 1\n',
       'a: !!str 1\n',
       'a: *x\n',
