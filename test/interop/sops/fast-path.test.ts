@@ -184,6 +184,13 @@ assistant:
     expect(fast).toContain('system_prompt: |\n      You are a helpful assistant.\n\n      Answer briefly.\n');
     expect(content(fast)).toEqual(content(plain));
     expect(content(fast)).toEqual(content(run(sops, ['decrypt', write('prompts.enc.yaml', encrypted)])));
+    // The plaintext with its block scalars is read by the fast path too; sops decrypts our file.
+    expect(parseSimpleYaml(plain, hooks)).not.toBeNull();
+    const ours = await encryptText(plain, { file: 'p.yaml', keyGroups: [[recipient]] });
+    expect(ours).not.toContain('helpful');
+    const back = run(sops, ['decrypt', write('prompts-ours.enc.yaml', ours)]);
+    expect(content(back)).toEqual(content(plain));
+    expect(comments(back)).toEqual(['# prompts']);
   });
 
   it('the fast path refuses a reordered list and a tampered value in a sops file (MAC and AAD)', async () => {
