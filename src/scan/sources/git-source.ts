@@ -368,21 +368,31 @@ export async function listAllTips(reader: GitReader): Promise<string[]> {
       // An unborn HEAD or a ref to a tree/blob: nothing to walk.
     }
   }
+  // Never report a clean history that was not read: an empty result here means the refs could
+  // not be read (an empty repository is handled by the direct reader above).
+  if (tips.size === 0) {
+    throw gitError(
+      `cannot read the refs of ${dir}`,
+      'unsupported repository layout (reftable?): scan a clone with files-based refs',
+    );
+  }
   return [...tips];
 }
 
 const HEX40 = /^[0-9a-f]{40}$/;
 
 /**
- * The object ids of HEAD and every ref under refs/ (loose files override packed-refs), or
- * undefined when the layout is one this reader leaves to isomorphic-git (linked worktrees,
- * reftable, anything it cannot parse).
+ * The object ids of every ref under refs/ (loose files override packed-refs) and of the HEAD of
+ * every worktree, as `git log --all` walks them, or undefined when the layout is one this reader
+ * leaves to isomorphic-git (reftable, anything it cannot parse). A linked worktree's git dir holds
+ * its HEAD (and per-worktree refs); the shared refs are in the common dir its `commondir` names.
  */
 export function readRefsDirectly(gitdir: string): string[] | undefined {
-  if (fs.existsSync(join(gitdir, 'commondir')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
+  const common = objectsHome(gitdir);
+  if (fs.existsSync(join(common, 'reftable')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
   const refs = new Map<string, string>();
   try {
-    const packed = fs.readFileSync(join(gitdir, 'packed-refs'), 'utf8');
+    const packed = fs.readFileSync(join(common, 'packed-refs'), 'utf8');
     for (const line of packed.split('\n')) {
       if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
       const space = line.indexOf(' ');
@@ -394,18 +404,30 @@ export function readRefsDirectly(gitdir: string): string[] | undefined {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
   const loose = new Map<string, string>();
-  const walk = (rel: string): void => {
-    for (const entry of fs.readdirSync(join(gitdir, rel), { withFileTypes: true })) {
+  const walk = (base: string, rel: string): void => {
+    for (const entry of fs.readdirSync(join(base, rel), { withFileTypes: true })) {
       const name = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) walk(name);
+      if (entry.isDirectory()) walk(base, name);
       else if (entry.isFile() && !entry.name.endsWith('.lock')) {
-        loose.set(name, fs.readFileSync(join(gitdir, name), 'utf8').trim());
+        loose.set(name, fs.readFileSync(join(base, name), 'utf8').trim());
       }
     }
   };
   try {
-    walk('refs');
+    walk(common, 'refs');
+    if (common !== gitdir && fs.existsSync(join(gitdir, 'refs'))) walk(gitdir, 'refs');
     loose.set('HEAD', fs.readFileSync(join(gitdir, 'HEAD'), 'utf8').trim());
+    // The other worktrees' HEADs (a detached one may be the only ref to its commits).
+    const heads = [join(common, 'HEAD')];
+    const worktrees = join(common, 'worktrees');
+    if (fs.existsSync(worktrees)) {
+      for (const name of fs.readdirSync(worktrees)) heads.push(join(worktrees, name, 'HEAD'));
+    }
+    heads.forEach((file, i) => {
+      if (file !== join(gitdir, 'HEAD') && fs.existsSync(file)) {
+        loose.set(`worktree ${i} HEAD`, fs.readFileSync(file, 'utf8').trim());
+      }
+    });
   } catch {
     return undefined;
   }

@@ -79,25 +79,16 @@ export class GitObjectStore {
     return -1;
   }
 
-  /** Where each id was found: trees and blobs are looked up again by later commits. */
-  private readonly located = new Map<string, number>();
-
   /**
-   * `offset * 4096 + pack` of `oid` (just the offset when there is one pack: a small integer, no
-   * boxed number per entry), or -1 when no pack has it; memoised (bounded).
+   * `offset * 4096 + pack` of `oid` (just the offset when there is one pack), or -1 when no pack
+   * has it. Not memoised: the fan-out narrowed binary search costs about what hashing a fresh
+   * 40-character id for a Map lookup does, and a map of every id would outlive young-generation GC.
    */
   private locate(oid: string): number {
-    const known = this.located.get(oid);
-    if (known !== undefined) return known;
     const single = this.packs.length === 1;
     for (let i = 0; i < this.packs.length && i < 4096; i++) {
       const offset = this.findInPack(this.packs[i]!, oid);
-      if (offset >= 0) {
-        if (this.located.size >= 200_000) this.located.clear(); // bounded: ~20 MB of ids
-        const at = single ? offset : offset * 4096 + i;
-        this.located.set(oid, at);
-        return at;
-      }
+      if (offset >= 0) return single ? offset : offset * 4096 + i;
     }
     return -1;
   }

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitReader, listAllTips, readRefsDirectly } from '../../../src/scan/sources/git-source.js';
+import {
+  GitReader,
+  listAllTips,
+  readRefsDirectly,
+  walkCommits,
+} from '../../../src/scan/sources/git-source.js';
 import { GitObjectStore } from '../../../src/scan/sources/object-store.js';
 import { buildHistoryRepo, gitIn } from './corpus.js';
 
@@ -71,5 +76,19 @@ describe('GitObjectStore vs isomorphic-git', () => {
       ),
     ].sort();
     expect(ours).toEqual(theirs);
+  });
+
+  it('reads a linked worktree: its HEAD, the shared refs and objects of the common dir, like git --all', async () => {
+    const linked = join(repo, '..', 'linked');
+    gitIn(repo, ['worktree', 'add', '-q', '--detach', linked, 'HEAD~1']);
+    writeFileSync(join(linked, 'only-here.txt'), 'a commit only the linked worktree HEAD reaches\n');
+    gitIn(linked, ['add', 'only-here.txt']);
+    gitIn(linked, ['commit', '-qm', 'detached work'], '2024-06-01T00:00:00Z');
+    const theirs = (dir: string) => [...new Set(gitIn(dir, ['rev-list', '--all']).trim().split('\n'))].sort();
+    for (const dir of [linked, repo]) {
+      const reader = new GitReader(dir);
+      const commits = await walkCommits(reader, await listAllTips(reader), []);
+      expect(commits.map((c) => c.sha).sort(), dir).toEqual(theirs(dir));
+    }
   });
 });
