@@ -240,8 +240,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const stack: Box[] = [root];
   const edits = new Map<number, Edit[]>();
   // Per line: the outermost and innermost collection with an entry on it (content lines only),
-  // the collection a `key:` line opened, and the column of a whole-line comment (-1 otherwise).
-  // Only a text with a `#` can hold comments: the rest skips the bookkeeping they need.
+  // and the collection a `key:` line opened. Only a text with a `#` can hold comments: the rest
+  // skips the bookkeeping they need.
   const tracking = text.includes('#');
   const outer: Array<Box | undefined> = tracking ? new Array(count) : [];
   const inner: Array<Box | undefined> = tracking ? new Array(count) : [];
@@ -381,12 +381,11 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     else (box.tree as TreeMap).entries.push({ kind: 'pair', key, value: node });
     if (tracking) box.positions.push(pos);
   };
-  /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
   /**
    * Reads the body of the literal block scalar whose header is on line `h`, indented past
-   * `anchor` (the column of its key, or of its dash): the value, or false when the body is outside
-   * the shape (no body, a blank line longer than the indent, a line indented between `anchor` and
-   * the body). Body lines are skipped by the main loop.
+   * `anchor` (the column of its key, or of its dash), into `scanned`; false when the body is
+   * outside the shape (no body, a blank line longer than the indent, a line indented between
+   * `anchor` and the body). The main loop then skips the body lines.
    */
   const readBlock = (h: number, anchor: number, scanned: ScannedValue): boolean => {
     const first = lines[h + 1];
@@ -411,7 +410,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       }
       parts.push(l.slice(indent));
       last = j;
-      // parseYamlFile's comment rules read a body line starting with `#` as a comment line.
+      // parseYamlFile's comment rules read a body line starting with `#` as a comment line (it
+      // cannot change a placement today: such a line is deeper than anything after the block).
       if (l.charCodeAt(at) === 35) hashBody.push(j);
     }
     parts.length = last - h;
@@ -421,6 +421,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     skipUntil = last;
     return true;
   };
+  /** The `key: ...` at `col` of a line, into `map`; false when outside the shape. */
   const readPair = (
     map: Box,
     i: number,
