@@ -8,6 +8,7 @@ import {
   type GoRegExp,
   preloadTranslations,
   RegexTranslationError,
+  type TranslatedRegex,
   translateGoRegex,
 } from '../re2/translate.js';
 import {
@@ -187,6 +188,28 @@ function configError(source: ConfigSource, message: string, line?: number, hint?
   });
 }
 
+/**
+ * Makes `rule.regex` a property that compiles `pattern` (already translated and checked) on first
+ * read and then holds the RegExp, on whichever object it is read from (merged rules copy it).
+ */
+function compileOnFirstUse(rule: Rule, pattern: string): void {
+  const own = (target: object, value: GoRegExp | undefined): void => {
+    Object.defineProperty(target, 'regex', { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(rule, 'regex', {
+    configurable: true,
+    enumerable: true,
+    get(this: Rule): GoRegExp {
+      const re = compileGoRegex(pattern);
+      own(this, re);
+      return re;
+    },
+    set(this: Rule, value: GoRegExp | undefined) {
+      own(this, value);
+    },
+  });
+}
+
 /** Best-effort line of a key or value in the TOML text, for error messages. */
 function findLine(text: string, needle: string): number | undefined {
   const lines = text.split('\n');
@@ -227,9 +250,21 @@ function checkFields(source: ConfigSource, table: Table, allowed: Set<string>, w
   }
 }
 
+/** Each table's fields by lower-cased name (the first spelling wins), built once per table. */
+const loweredFields = new WeakMap<Table, Map<string, unknown>>();
+
 function getField(table: Table, name: string): unknown {
-  for (const [key, value] of Object.entries(table)) if (key.toLowerCase() === name) return value;
-  return undefined;
+  let fields = loweredFields.get(table);
+  if (!fields) {
+    // A config of 222 rules asks about ~12 fields per rule: one pass per table, not one per field.
+    fields = new Map();
+    for (const key of Object.keys(table)) {
+      const lower = key.toLowerCase();
+      if (!fields.has(lower)) fields.set(lower, table[key]);
+    }
+    loweredFields.set(table, fields);
+  }
+  return fields.get(name);
 }
 
 function asString(source: ConfigSource, v: unknown, where: string): string {
@@ -277,11 +312,20 @@ let pendingWarnings: string[] = [];
 let pendingPatterns = new Set<string>();
 
 function compile(source: ConfigSource, pattern: string, what: string): GoRegExp {
+  checkPattern(source, pattern, what);
+  return compileGoRegex(pattern);
+}
+
+/**
+ * Translates a pattern (an error naming the config and rule when it does not translate) and
+ * records its warnings, without building the RegExp yet.
+ */
+function checkPattern(source: ConfigSource, pattern: string, what: string): TranslatedRegex {
   pendingPatterns.add(pattern);
   try {
-    const re = compileGoRegex(pattern);
-    for (const w of translateGoRegex(pattern).warnings) pendingWarnings.push(`${source.name}: ${what}: ${w}`);
-    return re;
+    const translated = translateGoRegex(pattern);
+    for (const w of translated.warnings) pendingWarnings.push(`${source.name}: ${what}: ${w}`);
+    return translated;
   } catch (error) {
     const reason = error instanceof RegexTranslationError ? error.message : String(error);
     throw new LlmcmError(`${what}: regex does not compile: ${reason}`, {
@@ -341,9 +385,9 @@ function compileAllowlist(source: ConfigSource, raw: RawAllowlist, where: string
       findLine(source.text, 'allowlist'),
     );
   }
-  // Each pattern must compile on its own (so the error names it), then the joined form is used.
-  for (const p of raw.paths) compile(source, p, `${where} path`);
-  for (const p of raw.regexes) compile(source, p, `${where} regex`);
+  // Each pattern must translate on its own (so the error names it), then the joined form is used.
+  for (const p of raw.paths) checkPattern(source, p, `${where} path`);
+  for (const p of raw.regexes) checkPattern(source, p, `${where} regex`);
   return {
     description: raw.description,
     condition,
@@ -398,14 +442,16 @@ function translateConfig(
       }
       lists.push(...asTables(source, legacy, `${label}.allowlist`));
     }
-    const regex = raw.regex ? compile(source, raw.regex, label) : undefined;
+    // Translated (and so checked) now; the RegExp itself is built when the rule first runs, since
+    // most rules of a big config never run on a given repository (their keywords do not occur).
+    const translated = raw.regex ? checkPattern(source, raw.regex, label) : undefined;
     const path = raw.path ? compile(source, raw.path, `${label} path`) : undefined;
     const rule: Rule = {
       id: raw.id,
       description: raw.description,
       regexSource: raw.regex || undefined,
-      regex,
-      groupCount: regex ? regex.groupCount : 0,
+      regex: undefined,
+      groupCount: translated ? translated.groups : 0,
       secretGroup: raw.secretGroup,
       entropy: raw.entropy,
       pathSource: raw.path || undefined,
@@ -440,6 +486,7 @@ function translateConfig(
       }),
       skipReport: raw.skipReport,
     };
+    if (raw.regex) compileOnFirstUse(rule, raw.regex);
     orderedRuleIds.push(rule.id);
     rules.set(rule.id, rule);
   });
@@ -545,8 +592,8 @@ function mergeExtended(config: ScanConfigInternal, base: ScanConfigInternal, dis
     if (current.description) merged.description = current.description;
     if (current.entropy !== 0) merged.entropy = current.entropy;
     if (current.secretGroup !== 0) merged.secretGroup = current.secretGroup;
-    if (current.regex) {
-      merged.regex = current.regex;
+    if (current.regexSource) {
+      Object.defineProperty(merged, 'regex', Object.getOwnPropertyDescriptor(current, 'regex')!);
       merged.regexSource = current.regexSource;
       merged.groupCount = current.groupCount;
     }
@@ -572,14 +619,14 @@ function validateRule(rule: Rule, source: ConfigSource): void {
       `rule |id| is missing or empty${rule.description ? `, description: ${rule.description}` : ''}`,
     );
   }
-  if (!rule.regex && !rule.path) {
+  if (!rule.regexSource && !rule.path) {
     throw configError(
       source,
       `rule '${rule.id}': both regex and path are empty, this rule will have no effect`,
       findLine(source.text, rule.id),
     );
   }
-  if (rule.regex && rule.secretGroup > rule.groupCount) {
+  if (rule.regexSource && rule.secretGroup > rule.groupCount) {
     throw configError(
       source,
       `rule '${rule.id}': invalid regex secret group ${rule.secretGroup}, max regex secret group ${rule.groupCount}`,
