@@ -30,9 +30,10 @@ export class FastPathUnsupported extends Error {
 // - block sequences (`- value`, `- key: value` opening a mapping at the item's indent), at any
 //   indentation yaml.v3 or people write (`key:\n    - x`, `key:\n  - x`, `key:\n- x`);
 // - one-line scalars: plain, 'single-' or "double-quoted"; literal block scalars (`|`, `|-`: prompts);
+// - one-line flow sequences of scalars as mapping values (`tags: [a, "b"]`, as llmcm keeps them), `{}`;
 // - whole-line comments and end-of-line comments (sops' `#ENC[...]` lines included);
 // - a trailing `sops:` block.
-// Anything else (flow collections, folded or keep-chomped block scalars, multi-line flow scalars,
+// Anything else (other flow collections, folded or keep-chomped block scalars, multi-line scalars,
 // tags, anchors, aliases, document markers, tabs, CR, empty items, lists in lists) returns null
 // and goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
 // comments and lists, most of a CLI run. The result must equal parseYamlFile's exactly (tree,
@@ -97,6 +98,47 @@ interface ScannedValue {
   hash: number;
   /** A literal block scalar header (`|` or `|-`): its chomping; `last` is its last body line. */
   block?: { strip: boolean; last: number };
+  /** A one-line flow collection: `[...]` items (columns and values), or `{}`. */
+  flow?: { kind: 'seq' | 'map'; items: Array<{ start: number; end: number; value: PlainValue | null }> };
+}
+
+/**
+ * A one-line flow sequence of scalars starting at `i` (on its `[`), or an empty `{}`: the items
+ * and the column after the closing bracket, or null. Plain items must be free of flow indicators,
+ * `:` and `#`; nested collections, empty items and a trailing comma are left to the yaml package.
+ */
+function scanFlow(line: string, i: number): { flow: NonNullable<ScannedValue['flow']>; end: number } | null {
+  let j = i + 1;
+  while (line.charCodeAt(j) === 32) j++;
+  if (line.charCodeAt(i) === 123) {
+    return line.charCodeAt(j) === 125 ? { flow: { kind: 'map', items: [] }, end: j + 1 } : null;
+  }
+  const items: NonNullable<ScannedValue['flow']>['items'] = [];
+  if (line.charCodeAt(j) === 93) return { flow: { kind: 'seq', items }, end: j + 1 };
+  for (;;) {
+    while (line.charCodeAt(j) === 32) j++;
+    const start = j;
+    let end: number;
+    let value: PlainValue | null;
+    if (line.charCodeAt(j) === 34 || line.charCodeAt(j) === 39) {
+      const quoted = scanQuoted(line, j);
+      if (!quoted) return null;
+      value = { type: 'str', text: quoted.text };
+      j = end = quoted.end;
+    } else {
+      plainStart.lastIndex = j;
+      if (!plainStart.test(line)) return null;
+      while (j < line.length && !/[,[\]{}:#]/.test(line[j]!)) j++;
+      end = j;
+      while (line.charCodeAt(end - 1) === 32) end--;
+      value = resolveYamlV3Plain(line.slice(start, end));
+    }
+    items.push({ start, end, value });
+    while (line.charCodeAt(j) === 32) j++;
+    const stop = line.charCodeAt(j++);
+    if (stop === 93) return { flow: { kind: 'seq', items }, end: j };
+    if (stop !== 44) return null;
+  }
 }
 
 function newBox(
@@ -211,6 +253,13 @@ function scanValue(line: string, from: number): ScannedValue | null {
     if (hash === null) return null;
     return { start: i, end: quoted.end, value: { type: 'str', text: quoted.text }, hash };
   }
+  if (ch === 91 || ch === 123) {
+    const scanned = scanFlow(line, i);
+    if (!scanned) return null;
+    const hash = tailAfter(line, scanned.end);
+    if (hash === null) return null;
+    return { start: i, end: scanned.end, value: undefined, hash, flow: scanned.flow };
+  }
   if (ch === 124) {
     // `|` or `|-` alone: a literal block scalar (its body is read by the caller).
     const strip = line.charCodeAt(i + 1) === 45;
@@ -246,6 +295,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const outer: Array<Box | undefined> = tracking ? new Array(count) : [];
   const inner: Array<Box | undefined> = tracking ? new Array(count) : [];
   const opened = new Map<number, Box>();
+  // A line ending with a flow collection and a comment: the comment belongs to the collection.
+  const flowOnLine = new Map<number, Box>();
   const comments: Array<{ line: number; col: number; eol: boolean; offset: number }> = [];
   // A key with no value waits here until the next content line tells whether it opens a block.
   let pending: { box: Box; key: string; pointer: (string | number)[]; line: number; pos: number } | undefined;
@@ -304,6 +355,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     dash: number,
     contentCol: number,
     box: Box,
+    inFlow = false,
   ): TreeNode => {
     const start = scanned.start;
     const end = scanned.end;
@@ -329,9 +381,10 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
           addEdit(line, edit);
           return;
         }
-        if (update.kind === 'encrypted') text = update.envelope;
+        // In a flow collection an envelope is double-quoted, as parseYamlFile writes it.
+        if (update.kind === 'encrypted') text = inFlow ? `"${update.envelope}"` : update.envelope;
         else if (update.kind === 'plain') {
-          const style = plainStyle(update.value, false);
+          const style = plainStyle(update.value, inFlow);
           if (style.type === 'QUOTE_DOUBLE') text = yamlDoubleQuoted(style.text);
           else if (style.type === 'PLAIN') text = style.text;
           else if (style.type === 'BLOCK_LITERAL' && !deeperCommentAfter(line, box.column)) {
@@ -347,7 +400,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         } else {
           // A sequence item that decrypts to a comment (sops 3.13 writes comments in lists as
           // items) becomes a comment line where the dash was, as parseYamlFile writes it.
-          if (dash < 0) throw new FastPathUnsupported();
+          if (dash < 0 || inFlow) throw new FastPathUnsupported();
           from = dash;
           text = `#${update.text}`;
         }
@@ -442,6 +495,27 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
     const pointer = [...map.pointer, key];
     if (scanned.block && !readBlock(i, col, scanned)) return false;
+    if (scanned.flow) {
+      // A one-line flow collection. parseYamlFile gives it the comment at the end of its line,
+      // and the comment lines right after it that are indented past `map` (the yaml package
+      // keeps them with the collection): those are left to the CST path.
+      if (tracking && deeperCommentAfter(i, map.column)) return false;
+      const flow = scanned.flow;
+      const box = newBox(flow.kind, -1, map.depth + 1, pointer, map);
+      flow.items.forEach((item, index) => {
+        const itemScan: ScannedValue = { start: item.start, end: item.end, value: item.value, hash: -1 };
+        (box.tree as TreeSeq).entries.push(
+          item.value === null
+            ? { kind: 'null' }
+            : makeLeaf(i, itemScan, item.value, [...pointer, index], -1, col, map, true),
+        );
+        if (tracking) box.positions.push(offset + item.start);
+      });
+      if (scanned.hash >= 0) flowOnLine.set(i, box);
+      (map.tree as TreeMap).entries.push({ kind: 'pair', key, value: box.tree });
+      if (tracking) map.positions.push(offset + col);
+      return true;
+    }
     if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
     else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
     return true;
@@ -481,6 +555,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         continue;
       }
       const scanned = scanValue(line, at);
+      if (scanned?.flow) return null;
       if (scanned?.block && !readBlock(i, col, scanned)) return null;
       if (!scanned || scanned.value === undefined) return null;
       if (scanned.hash >= 0) comments.push({ line: i, col: scanned.hash, eol: true, offset });
@@ -547,7 +622,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       let best: Box;
       let pos: number;
       if (c.eol) {
-        best = inner[c.line]!;
+        best = flowOnLine.get(c.line) ?? inner[c.line]!;
         pos = c.offset - 0.5;
       } else {
         pos = c.offset + c.col;

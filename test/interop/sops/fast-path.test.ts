@@ -69,8 +69,10 @@ function llmBlocks(count: number): string {
   return `${out.join('\n')}\n`;
 }
 
-// Hand-written plaintext: lists at +2 and +0, quoted values, end-of-line comments.
+// Hand-written plaintext: lists at +2 and +0, flow lists, quoted values, end-of-line comments.
 const handWritten = `service: checkout # the service name
+tags: [payments, "tier 1"] # flow lists stay flow in llmcm's files
+empty: []
 models:
 - gpt-4o
 - "claude-3-5-sonnet"
@@ -150,6 +152,7 @@ describeWithTools(['sops', 'age'], 'sops interop: files with comments and lists 
     const back = run(sops, ['decrypt', write('ours.enc.yaml', ours)]);
     expect(content(back)).toEqual(content(plain));
     expect(comments(back)).toEqual(comments(plain));
+    expect(parseSimpleYaml(ours)).not.toBeNull();
     expect(await decryptTextFast(ours, { file, identities: ids })).toBe(fast);
 
     // An edit of sops' file stays readable by sops.

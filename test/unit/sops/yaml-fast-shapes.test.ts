@@ -235,6 +235,12 @@ const validScalar = fc.constantFrom(
   "'#not a comment'",
   '"# nor this"',
   '"x" ',
+  '[a, b]',
+  '[]',
+  '{}',
+  '[ "q", \'s\', 1, ~ ]',
+  '["ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]"]',
+  '[x y,z]',
 );
 const oddScalar = fc.constantFrom(
   '"bad\\q"',
@@ -253,6 +259,12 @@ const oddScalar = fc.constantFrom(
   '? x',
   '- x',
   '',
+  '[a: b]',
+  '[a, [b]]',
+  '[a,]',
+  '[a,,b]',
+  '[a #c]',
+  '[a] b',
 );
 // Literal block scalars: a header and body lines (indented when rendered; '' stays empty).
 const blockScalar = fc
@@ -490,6 +502,7 @@ top: 1
   `providers:
   openai:
     api_key: "sk-1"
+    tags: [x, "y"]
     fallbacks:
     - 'gpt-4o'
     - ~
@@ -583,7 +596,7 @@ describe('fast YAML path: comments, sequences and quoted scalars', () => {
       { numRuns: 1500, seed: 20261127 },
     );
     // The generator must exercise the new shapes, not only the refusals.
-    expect(counts.accepted).toBeGreaterThan(350);
+    expect(counts.accepted).toBeGreaterThan(250);
     expect(counts.withComments).toBeGreaterThan(200);
     expect(counts.withSeqs).toBeGreaterThan(200);
     expect(counts.withQuotes).toBeGreaterThan(100);

@@ -251,6 +251,8 @@ describe('fast YAML path', () => {
       'a: 1 # eol\nb: # opens\n  - x # item\n  - k: v # map item\n',
       // Quoted scalars (escapes, \'\' in single quotes, # inside quotes).
       'a: "x\\ty\\u00e9 # not a comment"\nb: \'it\'\'s\'\nc: "" # empty\nd:\n  - "1"\n',
+      // One-line flow sequences of scalars and empty flow collections, as llmcm keeps them.
+      'tags: [a, "b c", \'d\', 1, ~] # the tags\nempty: []\nnone: {}\nenc: ["ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]"]\n',
       // Quoted keys (yaml.v3 quotes keys such as "on", "1" or ones with special characters).
       '"on": true\n\'a: b\':\n  - "#k": 1\n    \'\': 2\nx:\n  "sops": nested is data\n',
     ]) {
@@ -288,7 +290,10 @@ describe('fast YAML path', () => {
   it('refuses what it cannot prove equal: flow and block styles, odd items, keys and comment places', () => {
     for (const text of [
       'a: {b: 1}\n',
-      'a: [1]\n',
+      'a: [1, [2]]\n',
+      'a: [b: 1]\n',
+      'a:\n  - [1]\n',
+      'a:\n  b: [1]\n    # kept with the list by the yaml package\nc: 1\n',
       'a: 1\na: 2\n',
       '1: x\n',
       '"sops": x\n',
