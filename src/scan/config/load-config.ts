@@ -136,9 +136,11 @@ export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}
   pendingPatterns = new Set();
   // Translations of an earlier run with the same config text (see translation-cache.ts).
   const cacheFile = translationCacheFile(`${source.text}\0${options.defaultToml ?? ''}`);
-  const stored = cacheFile ? readTranslationCache(cacheFile) : undefined;
+  const cached = cacheFile ? readTranslationCache(cacheFile) : undefined;
+  const stored = cached?.translations;
   if (stored) preloadTranslations(stored);
-  const config = translateConfig(source, options, 0);
+  pendingDoc = undefined;
+  const config = translateConfig(source, options, 0, cached?.doc);
   config.warnings = [...new Set(pendingWarnings)];
   // Validation happens once everything (including extended configs) is assembled, as in gitleaks.
   for (const rule of config.rules.values()) validateRule(rule, source);
@@ -168,8 +170,9 @@ export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}
   delete (config as Partial<ScanConfigInternal>).targeted;
   // Small configs translate in about a millisecond: not worth a file.
   const worthCaching = pendingPatterns.size >= MIN_CACHED_PATTERNS;
-  if (cacheFile && worthCaching && [...pendingPatterns].some((p) => !stored?.has(p))) {
-    writeTranslationCache(cacheFile, exportTranslations(pendingPatterns));
+  const missing = [...pendingPatterns].some((p) => !stored?.has(p)) || cached?.doc === undefined;
+  if (cacheFile && worthCaching && missing) {
+    writeTranslationCache(cacheFile, exportTranslations(pendingPatterns), pendingDoc);
   }
   return config;
 }
@@ -310,6 +313,8 @@ function asTables(source: ConfigSource, v: unknown, where: string): Table[] {
 let pendingWarnings: string[] = [];
 /** Every pattern the config being loaded compiled (what the translation cache stores). */
 let pendingPatterns = new Set<string>();
+/** The parsed TOML of the config being loaded (the cache keeps it with the translations). */
+let pendingDoc: Table | undefined;
 
 function compile(source: ConfigSource, pattern: string, what: string): GoRegExp {
   checkPattern(source, pattern, what);
@@ -406,8 +411,10 @@ function translateConfig(
   source: ConfigSource,
   options: LoadConfigOptions,
   depth: number,
+  cachedDoc?: Table,
 ): ScanConfigInternal {
-  const doc = parseText(source);
+  const doc = cachedDoc ?? parseText(source);
+  if (depth === 0) pendingDoc = doc;
   checkFields(source, doc, topFields, 'the top level');
 
   const rules = new Map<string, Rule>();
@@ -431,7 +438,8 @@ function translateConfig(
       skipReport: getField(table, 'skipreport') === true,
     };
     const legacy = getField(table, 'allowlist');
-    const lists = asTables(source, getField(table, 'allowlists'), `${label}.allowlists`);
+    // Copies: the document may be kept in the translation cache, so it is never modified.
+    const lists = [...asTables(source, getField(table, 'allowlists'), `${label}.allowlists`)];
     if (legacy !== undefined) {
       if (lists.length > 0) {
         throw configError(
@@ -503,7 +511,7 @@ function translateConfig(
   };
 
   const legacyGlobal = getField(doc, 'allowlist');
-  const globals = asTables(source, getField(doc, 'allowlists'), 'allowlists');
+  const globals = [...asTables(source, getField(doc, 'allowlists'), 'allowlists')];
   if (legacyGlobal !== undefined) {
     if (globals.length > 0) {
       throw configError(

@@ -12,7 +12,8 @@ export class KeywordPrefilter {
   private readonly width: number;
   /** Transitions: state * width + class. */
   private readonly ascii: Int32Array;
-  private readonly other: Map<number, number>[];
+  /** Transitions on code units ≥ 128, only for the few states that have any. */
+  private readonly other: (Map<number, number> | undefined)[];
   /** For each state, the keyword indexes that end there (including via suffix links). */
   private readonly outputs: number[][];
 
@@ -32,20 +33,22 @@ export class KeywordPrefilter {
       }
     }
     const ascii = new Int32Array(maxStates * width).fill(-1);
-    const gotoOther: Map<number, number>[] = [new Map()];
+    const gotoOther: (Map<number, number> | undefined)[] = [];
     const out: number[][] = [[]];
     let states = 1;
     this.keywords.forEach((kw, index) => {
       let state = 0;
       for (let i = 0; i < kw.length; i++) {
         const c = kw.charCodeAt(i);
-        let next = c < 128 ? ascii[state * width + classes[c]!]! : (gotoOther[state]!.get(c) ?? -1);
+        let next = c < 128 ? ascii[state * width + classes[c]!]! : (gotoOther[state]?.get(c) ?? -1);
         if (next === -1) {
           next = states++;
-          gotoOther.push(new Map());
           out.push([]);
           if (c < 128) ascii[state * width + classes[c]!] = next;
-          else gotoOther[state]!.set(c, next);
+          else {
+            gotoOther[state] ??= new Map();
+            gotoOther[state]!.set(c, next);
+          }
         }
         state = next;
       }
@@ -61,7 +64,7 @@ export class KeywordPrefilter {
       if (s === -1) ascii[c] = 0;
       else queue[tail++] = s;
     }
-    for (const s of gotoOther[0]!.values()) queue[tail++] = s;
+    for (const s of gotoOther[0]?.values() ?? []) queue[tail++] = s;
     while (head < tail) {
       const r = queue[head++]!;
       const f = fail[r]!;
@@ -77,10 +80,10 @@ export class KeywordPrefilter {
           queue[tail++] = s;
         }
       }
-      for (const [c, s] of gotoOther[r]!) {
+      for (const [c, s] of gotoOther[r] ?? []) {
         let g = fail[r]!;
-        while (g !== 0 && !gotoOther[g]!.has(c)) g = fail[g]!;
-        fail[s] = gotoOther[g]!.get(c) ?? 0;
+        while (g !== 0 && !gotoOther[g]?.has(c)) g = fail[g]!;
+        fail[s] = gotoOther[g]?.get(c) ?? 0;
         if (fail[s] === s) fail[s] = 0;
         queue[tail++] = s;
       }
@@ -119,7 +122,7 @@ export class KeywordPrefilter {
       } else {
         let s = state;
         for (;;) {
-          const next = this.other[s]!.get(c);
+          const next = this.other[s]?.get(c);
           if (next !== undefined) {
             state = next;
             break;

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LlmcmError } from '../../../src/core/errors.js';
 import { loadConfig } from '../../../src/scan/config/load-config.js';
@@ -43,8 +44,9 @@ describe('translation cache', () => {
     shape(text);
     const file = translationCacheFile(`${text}\0`)!;
     expect(file.startsWith(dir)).toBe(true);
-    const stored = readTranslationCache(file);
+    const stored = readTranslationCache(file).translations;
     expect(stored.size).toBe(30);
+    expect(readTranslationCache(file).doc).toEqual(parseToml(text));
     for (const [pattern, entry] of stored) {
       const fresh = translateGoRegex(pattern);
       expect(entry.source).toBe(fresh.source);
@@ -78,6 +80,13 @@ describe('translation cache', () => {
     writeFileSync(file, JSON.stringify({ entries: patterns.map((p) => [p, entry]) }));
     const cfg = loadConfig({ name: 'c.toml', text });
     expect(cfg.rules.get('c0')!.regex!.source).toBe('cached(\\d)');
+    // The stored TOML document stands in for parsing the text, and still goes through the checks.
+    const doc = { rules: [{ id: 'from-cache', regex: patterns[1] }] };
+    writeFileSync(file, JSON.stringify({ entries: patterns.map((p) => [p, entry]), doc }));
+    expect([...loadConfig({ name: 'c.toml', text }).rules.keys()]).toEqual(['from-cache']);
+    const badDoc = { rules: [{ id: 'x', regex: patterns[1], colour: 'red' }] };
+    writeFileSync(file, JSON.stringify({ entries: patterns.map((p) => [p, entry]), doc: badDoc }));
+    expect(() => loadConfig({ name: 'c.toml', text })).toThrow(/unknown field 'colour'/);
   });
 
   it('ignores a malformed or tampered-shape file, and rewrites it', () => {
@@ -85,9 +94,9 @@ describe('translation cache', () => {
     const file = translationCacheFile(`${text}\0`)!;
     shape(text);
     writeFileSync(file, '{"entries": [["x", {"source": 1}]]}');
-    expect(readTranslationCache(file).size).toBe(0);
+    expect(readTranslationCache(file).translations.size).toBe(0);
     writeFileSync(file, 'not json');
-    expect(readTranslationCache(file).size).toBe(0);
+    expect(readTranslationCache(file).translations.size).toBe(0);
     const fresh = shape(text);
     expect(fresh.every((r) => r.source)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8')).entries).toHaveLength(30);
