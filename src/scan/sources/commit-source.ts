@@ -314,10 +314,23 @@ interface PendingChange {
   added: number[];
 }
 
+/**
+ * Blobs already found to be text or binary (a commit's new blob is the next one's old blob). Keyed
+ * by object id, so it holds across scans and repositories: the id names the content.
+ */
+const binaryByOid = new Map<string, boolean>();
+const MAX_BINARY_MEMO = 100_000;
+
 /** A blob's bytes, or undefined when git would treat it as binary (no text diff). */
 function textBlob(reader: GitReader, oid: string): Buffer | undefined {
   const bytes = reader.blobSync(oid);
-  return isBinaryContent(bytes) ? undefined : bytes;
+  let binary = binaryByOid.get(oid);
+  if (binary === undefined) {
+    binary = isBinaryContent(bytes);
+    if (binaryByOid.size >= MAX_BINARY_MEMO) binaryByOid.clear();
+    binaryByOid.set(oid, binary);
+  }
+  return binary ? undefined : bytes;
 }
 
 /** What one commit adds, per changed text file: tree diff, renames, line diff (reads only). */
