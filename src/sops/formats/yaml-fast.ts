@@ -14,8 +14,8 @@ export interface SimpleYamlHooks {
 }
 
 /**
- * Thrown by a fast-path leaf update that only the full CST parser can write (a multi-line
- * string becoming a block scalar, a mapping value that decrypts to a comment). Callers redo the
+ * Thrown by a fast-path leaf update that only the full CST parser can write (a mapping value
+ * that decrypts to a comment, a block scalar rewritten as plain text, ...). Callers redo the
  * whole operation with parseYamlFile; nothing has been written at that point.
  */
 export class FastPathUnsupported extends Error {
@@ -35,9 +35,10 @@ export class FastPathUnsupported extends Error {
 // - a trailing `sops:` block.
 // Anything else (other flow collections, folded or keep-chomped block scalars, multi-line scalars,
 // tags, anchors, aliases, document markers, tabs, CR, empty items, lists in lists) returns null
-// and goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key file and ~80 ms on one with
-// comments and lists, most of a CLI run. The result must equal parseYamlFile's exactly (tree,
-// comment placement, rendering); test/unit/sops/yaml-fast*.test.ts compare the two.
+// and goes to the yaml package's CST parser. Why: that parser costs ~35 ms cold on a 1,000-key
+// file and ~80 ms on one with comments and lists, most of a CLI run. The result must equal
+// parseYamlFile's exactly (tree, comment placement, rendering after any updates):
+// test/unit/sops/yaml-fast*.test.ts compare the two, docs/sops.md says how.
 const keyPattern = /([A-Za-z0-9_][A-Za-z0-9_.-]*):(?= |$)/y;
 const plainStart = /(?:[A-Za-z0-9_./+=~$^(\\\u00a1-\uffff]|-[^ ])/y;
 // Characters the YAML lexer treats specially anywhere in a file (breaks, BOM, controls, tab).
