@@ -260,7 +260,12 @@ const toFloat32 = Math.fround;
 export class Detector {
   readonly config: ScanConfig;
   private readonly prefilter: KeywordPrefilter;
-  private readonly ruleKeywords: Int32Array[];
+  /** Rule indexes by keyword index (a keyword the prefilter does not hold never runs its rules). */
+  private readonly rulesByKeyword: number[][];
+  /** Rules without keywords: they run on every fragment. */
+  private readonly keywordless: number[] = [];
+  /** Scratch marks for rulesToRun. */
+  private readonly ruleMarks: Uint8Array;
   private readonly rules: Rule[];
   private readonly skipPaths: Set<string>;
   private readonly budgetMs: number;
@@ -282,12 +287,41 @@ export class Detector {
     // Each rule's keywords as prefilter indexes (a keyword the prefilter does not hold, such as one
     // with capitals, can never be found, as before).
     const index = new Map(this.prefilter.keywords.map((k, i) => [k, i]));
-    this.ruleKeywords = this.rules.map((r) =>
-      Int32Array.from(r.keywords.filter((k) => index.has(k)).map((k) => index.get(k)!)),
-    );
+    this.rulesByKeyword = this.prefilter.keywords.map(() => []);
+    this.rules.forEach((rule, r) => {
+      if (rule.keywords.length === 0) this.keywordless.push(r);
+      for (const k of new Set(rule.keywords)) {
+        const at = index.get(k);
+        if (at !== undefined) this.rulesByKeyword[at]!.push(r);
+      }
+    });
+    this.ruleMarks = new Uint8Array(this.rules.length);
     this.skipPaths = new Set(options.skipPaths ?? []);
     this.budgetMs = options.ruleBudgetMs ?? 2000;
     this.useMask = options.maskNonAscii ?? true;
+  }
+
+  /**
+   * Indexes of the rules that run on `text`, in rule order: those without keywords, and those with
+   * a keyword that occurs (a fragment usually holds none or a few of the hundreds of keywords, so
+   * this looks only at the rules of the keywords found).
+   */
+  private rulesToRun(text: string): number[] {
+    const found = this.prefilter.foundKeywords(text.toLowerCase());
+    if (found.length === 0) return this.keywordless;
+    const marks = this.ruleMarks;
+    const out = [...this.keywordless];
+    for (const k of this.keywordless) marks[k] = 1;
+    for (const k of found) {
+      for (const r of this.rulesByKeyword[k]!) {
+        if (marks[r] === 0) {
+          marks[r] = 1;
+          out.push(r);
+        }
+      }
+    }
+    for (const r of out) marks[r] = 0;
+    return out.length > 1 ? out.sort((a, b) => a - b) : out;
   }
 
   /** All findings in one fragment (before .gitleaksignore and baseline filtering). */
@@ -302,15 +336,10 @@ export class Detector {
     let segments: EncodedSegment[] = [];
     // gitleaks' ScanLoop: scan, decode what looks encoded, scan the decoded text again.
     for (let depth = 0; ; ) {
-      const found = this.prefilter.keywordFlags(currentRaw.toLowerCase());
       this.asciiPass = isAsciiText(currentRaw);
       this.maskedPass = undefined;
-      for (let r = 0; r < this.rules.length; r++) {
-        const rule = this.rules[r]!;
-        const keywords = this.ruleKeywords[r]!;
-        let run = rule.keywords.length === 0;
-        for (let k = 0; !run && k < keywords.length; k++) run = found[keywords[k]!] === 1;
-        if (run) findings.push(...this.detectRule(fragment, currentRaw, segments, rule, cache, false));
+      for (const r of this.rulesToRun(currentRaw)) {
+        findings.push(...this.detectRule(fragment, currentRaw, segments, this.rules[r]!, cache, false));
       }
       depth++;
       if (depth > maxDepth) break;

@@ -100,16 +100,19 @@ export class KeywordPrefilter {
 
   /** The set of keywords present in `lowered` (already lower-cased text). */
   findKeywords(lowered: string): Set<string> {
-    const found = this.keywordFlags(lowered);
-    const result = new Set<string>();
-    for (let k = 0; k < found.length; k++) if (found[k] === 1) result.add(this.keywords[k]!);
-    return result;
+    return new Set(this.foundKeywords(lowered).map((k) => this.keywords[k]!));
   }
 
-  /** Per keyword (indexes of `keywords`), 1 when it occurs in `lowered`: no strings built. */
-  keywordFlags(lowered: string): Uint8Array {
-    const found = new Uint8Array(this.keywords.length);
-    let count = 0;
+  /** Scratch marks for foundKeywords (cleared again before it returns). */
+  private seen: Uint8Array | undefined;
+
+  /**
+   * Indexes (into `keywords`) of the keywords that occur in `lowered`, each once, in the order they
+   * were found: the few hits of a fragment, with nothing to scan per keyword or per rule after.
+   */
+  foundKeywords(lowered: string): number[] {
+    const seen = (this.seen ??= new Uint8Array(this.keywords.length));
+    const found: number[] = [];
     let state = 0;
     const ascii = this.ascii;
     const classes = this.classes;
@@ -137,14 +140,15 @@ export class KeywordPrefilter {
       const o = outputs[state]!;
       if (o.length > 0) {
         for (const k of o) {
-          if (found[k] === 0) {
-            found[k] = 1;
-            count++;
+          if (seen[k] === 0) {
+            seen[k] = 1;
+            found.push(k);
           }
         }
-        if (count === this.keywords.length) break;
+        if (found.length === this.keywords.length) break;
       }
     }
+    for (const k of found) seen[k] = 0;
     return found;
   }
 }
