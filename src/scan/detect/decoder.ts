@@ -237,6 +237,7 @@ export class Decoder {
       let decodedValue = this.cache.get(encodedValue);
       if (decodedValue === undefined) {
         decodedValue = m.decode(encodedValue);
+        if (this.cache.size >= 10_000) this.cache.clear(); // shared by every fragment of a scan
         this.cache.set(encodedValue, decodedValue);
       }
       if (decodedValue.length === 0) continue;

@@ -264,6 +264,7 @@ export class Detector {
   private readonly rulesByKeyword: number[][];
   /** Rules without keywords: they run on every fragment. */
   private readonly keywordless: number[] = [];
+  private decoder: Decoder | undefined;
   /** Scratch marks for rulesToRun. */
   private readonly ruleMarks: Uint8Array;
   private readonly rules: Rule[];
@@ -331,7 +332,6 @@ export class Detector {
     const findings: RawFinding[] = [];
     const cache: { newlines?: number[] } = {};
     const maxDepth = this.options.maxDecodeDepth ?? 5;
-    let decoder: Decoder | undefined;
     let currentRaw = fragment.raw;
     let segments: EncodedSegment[] = [];
     // gitleaks' ScanLoop: scan, decode what looks encoded, scan the decoded text again.
@@ -339,12 +339,14 @@ export class Detector {
       this.asciiPass = isAsciiText(currentRaw);
       this.maskedPass = undefined;
       for (const r of this.rulesToRun(currentRaw)) {
-        findings.push(...this.detectRule(fragment, currentRaw, segments, this.rules[r]!, cache, false));
+        const found = this.detectRule(fragment, currentRaw, segments, this.rules[r]!, cache, false);
+        if (found.length > 0) findings.push(...found);
       }
       depth++;
       if (depth > maxDepth) break;
-      decoder ??= new Decoder();
-      const next = decoder.decode(currentRaw, segments);
+      // One decoder for every fragment: its cache of decoded values is pure (same input, same output).
+      this.decoder ??= new Decoder();
+      const next = this.decoder.decode(currentRaw, segments);
       if (next.segments.length === 0) break;
       currentRaw = next.text;
       segments = next.segments;
