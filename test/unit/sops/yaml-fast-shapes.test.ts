@@ -410,7 +410,8 @@ interface Layout {
   style: Style;
   comments: Array<{ at: number; column: number; text: string }>;
   eol: Array<{ at: number; text: string }>;
-  blanks: number[];
+  /** Blank lines: where, and how many spaces they hold. */
+  blanks: Array<[number, number]>;
   withSops: boolean;
   finalNewline: boolean;
 }
@@ -447,7 +448,7 @@ const layout: fc.Arbitrary<Layout> = fc.record({
     { maxLength: 6 },
   ),
   eol: fc.array(fc.record({ at: fc.nat(60), text: commentText }), { maxLength: 3 }),
-  blanks: fc.array(fc.nat(60), { maxLength: 2 }),
+  blanks: fc.array(fc.tuple(fc.nat(60), fc.constantFrom(0, 0, 1, 3, 6)), { maxLength: 2 }),
   withSops: fc.boolean(),
   finalNewline: fc.boolean(),
 });
@@ -467,7 +468,7 @@ function renderLayout(l: Layout): string {
     const column = c.column >= 0 ? c.column : [above, below, above + 2, 0, below + 2][-1 - c.column]!;
     lines.splice(k, 0, `${' '.repeat(column)}#${c.text}`);
   }
-  for (const b of l.blanks) lines.splice(b % (lines.length + 1), 0, '');
+  for (const [at, spaces] of l.blanks) lines.splice(at % (lines.length + 1), 0, ' '.repeat(spaces));
   const body = lines.join('\n');
   if (l.withSops) return `${body}\n${sopsBlock}`;
   return l.finalNewline ? `${body}\n` : body;
