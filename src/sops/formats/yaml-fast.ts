@@ -655,7 +655,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
           // A foot comment (followed by a dedent or the end): the yaml package keeps it in the
           // deepest open block at or left of its column, and parseYamlFile then moves it into
           // that block's last entry's collection, if any. A block at column 0 (a root-level
-          // `key:\n- item` list) hands its trailing comments up regardless: not modelled.
+          // `key:\n- item` list) hands its trailing comments up regardless: modelled only for
+          // the end of the data when every comment there is at column 0 (they all reach the root).
           let box = prevOwner ?? root;
           let below: Box | undefined;
           let zeroSeq = false;
@@ -665,7 +666,14 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
             below = box;
             box = box.parent!;
           }
-          if (zeroSeq && box.column === 0) return false;
+          if (zeroSeq && box.column === 0) {
+            if (column !== 0 || nextOwner) return false;
+            for (let j = previous + 1; j < (n < 0 ? dataLines : n); j++) {
+              const l = lines[j]!;
+              if (l.trim() !== '' && !(isComment[j] && l.charCodeAt(0) === 35)) return false;
+            }
+            box = root;
+          }
           best = nextColumn < column ? (below ?? box) : box;
         }
       }

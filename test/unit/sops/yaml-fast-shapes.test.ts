@@ -523,6 +523,14 @@ budget:
 other:
   k: v
 `,
+  // A root-level zero-indented list last (comments at the end of the data).
+  `top: 1
+items:
+- a
+- name: b
+  sub:
+    - c
+`,
   // Null values, keys opening blocks (comments between a key and its block), nesting.
   `a:
   b:

@@ -253,6 +253,8 @@ describe('fast YAML path', () => {
       'a: "x\\ty\\u00e9 # not a comment"\nb: \'it\'\'s\'\nc: "" # empty\nd:\n  - "1"\n',
       // One-line flow sequences of scalars and empty flow collections, as llmcm keeps them.
       'tags: [a, "b c", \'d\', 1, ~] # the tags\nempty: []\nnone: {}\nenc: ["ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str]"]\n',
+      // End-of-data comments at column 0 after a root-level zero-indented list.
+      `k:\n- x\n- a: 1\n# end\n\n# more\n${sopsBlock}`,
       // Quoted keys (yaml.v3 quotes keys such as "on", "1" or ones with special characters).
       '"on": true\n\'a: b\':\n  - "#k": 1\n    \'\': 2\nx:\n  "sops": nested is data\n',
     ]) {
@@ -327,7 +329,8 @@ describe('fast YAML path', () => {
       // A foot comment of a root-level zero-indented list: the yaml package moves it by rules
       // the fast path does not model.
       'k:\n- a: 1\n # c\nz: 1\n',
-      'k:\n- x\n# end\n',
+      'k:\n- x\n  # end\n',
+      'k:\n- a: 1\n  # mate\n# end\n',
     ]) {
       expect(parseSimpleYaml(text, hooks), text).toBeNull();
     }
