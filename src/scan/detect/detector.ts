@@ -338,8 +338,9 @@ export class Detector {
     for (let depth = 0; ; ) {
       this.asciiPass = isAsciiText(currentRaw);
       this.maskedPass = undefined;
-      for (const r of this.rulesToRun(currentRaw)) {
-        const found = this.detectRule(fragment, currentRaw, segments, this.rules[r]!, cache, false);
+      const toRun = this.rulesToRun(currentRaw);
+      for (let i = 0; i < toRun.length; i++) {
+        const found = this.detectRule(fragment, currentRaw, segments, this.rules[toRun[i]!]!, cache, false);
         if (found.length > 0) findings.push(...found);
       }
       depth++;

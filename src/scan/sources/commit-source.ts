@@ -283,7 +283,10 @@ export async function scanCommits(
   const commits = await walkCommits(reader, tips, exclude);
   const blobs = new BlobScanner(reader, detector, options, stats);
   const findings: RawFinding[] = [];
-  for (const info of commits) {
+  // Indexed loops on the per-commit path: until V8 optimizes it, a for-of allocates an iterator
+  // result per step, and this runs for every commit of a history.
+  for (let c = 0; c < commits.length; c++) {
+    const info = commits[c]!;
     stats.commits++;
     // Reading is synchronous (GitReader.retry only when an object needs isomorphic-git); the
     // scanning below reads nothing, so a retried read step has no effects to repeat.
@@ -294,10 +297,11 @@ export async function scanCommits(
       await reader.recover(error);
       pending = await reader.retry(() => collectChanges(reader, blobs, options, info));
     }
-    for (const { change, bytes, added } of pending) {
+    for (let p = 0; p < pending.length; p++) {
+      const { change, bytes, added } = pending[p]!;
       const introduced = blobs.scanChange(change.newOid, change.path, bytes, added, !change.oldOid);
-      for (const f of introduced) {
-        withCommit(f, info);
+      for (let i = 0; i < introduced.length; i++) {
+        const f = withCommit(introduced[i]!, info);
         if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
       }
     }
@@ -345,7 +349,8 @@ function collectChanges(
   if (raw.length === 0) return [];
   const changes = detectRenames(raw, (oid) => blobs.text(oid));
   const out: PendingChange[] = [];
-  for (const change of changes) {
+  for (let c = 0; c < changes.length; c++) {
+    const change = changes[c]!;
     if (isFragmentAllowed(asFragment(change.path, info.sha), options.config.allowlists)) continue;
     // Bytes, not decoded text: the line diff decodes only the lines that changed.
     const newBytes = textBlob(reader, change.newOid);
@@ -354,7 +359,8 @@ function collectChanges(
     if (change.oldOid && oldBytes === undefined) continue; // binary before: git shows no text diff
     let added = addedLinesOfBytes(oldBytes, newBytes);
     // A merge introduces only what none of its parents had (like git's combined diff).
-    for (const parent of info.parents.slice(1)) {
+    for (let p = 1; p < info.parents.length; p++) {
+      const parent = info.parents[p]!;
       if (added.length === 0) break;
       const other = reader.blobAtSync(parent, change.path);
       if (other === change.newOid) {

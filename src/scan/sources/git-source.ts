@@ -463,7 +463,7 @@ export async function walkCommits(
     excluded.add(oid);
     const read = readCommit(reader, oid);
     const info = read instanceof Promise ? await read : read;
-    stack.push(...info.parents);
+    for (let p = 0; p < info.parents.length; p++) stack.push(info.parents[p]!);
   }
   const seen = new Set<string>(excluded);
   const out: CommitInfo[] = [];
@@ -475,7 +475,7 @@ export async function walkCommits(
     const read = readCommit(reader, oid);
     const info = read instanceof Promise ? await read : read;
     out.push(info);
-    todo.push(...info.parents);
+    for (let p = 0; p < info.parents.length; p++) todo.push(info.parents[p]!);
   }
   return out;
 }
