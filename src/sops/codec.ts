@@ -196,17 +196,21 @@ export async function reencryptText(
   now = new Date(),
 ): Promise<string> {
   if (plaintext === opened.plaintext) return opened.encryptedText;
-  const parsed = parseSopsText(plaintext, opened.format, opened.file);
-  assertNoSopsKey(parsed, opened.file);
-  const mac = encryptBranches(
-    parsed,
-    opened.metadata.selection,
-    opened.metadata.macOnlyEncrypted,
-    opened.dataKey,
-    opened.stash,
-  );
-  const rendered = parsed.render(serializeMetadata(sealMetadata(opened.metadata, opened.dataKey, mac, now)));
-  return opened.format === 'yaml' ? keepSopsBlockLayout(opened.encryptedText, rendered) : rendered;
+  return withFastPath(async (fast) => {
+    const parsed = parseForCodec(plaintext, opened.format, opened.file, fast);
+    assertNoSopsKey(parsed, opened.file);
+    const mac = encryptBranches(
+      parsed,
+      opened.metadata.selection,
+      opened.metadata.macOnlyEncrypted,
+      opened.dataKey,
+      opened.stash,
+    );
+    const rendered = parsed.render(
+      serializeMetadata(sealMetadata(opened.metadata, opened.dataKey, mac, now)),
+    );
+    return opened.format === 'yaml' ? keepSopsBlockLayout(opened.encryptedText, rendered) : rendered;
+  });
 }
 
 /** Who a file is encrypted for and how its values are selected. */
@@ -336,10 +340,17 @@ export async function rewrapText(
       options.settings.shamirThreshold,
       options.file,
     );
-    const parsed = parseSopsText(opened.plaintext, opened.format, opened.file);
-    const mac = encryptBranches(parsed, opened.metadata.selection, opened.metadata.macOnlyEncrypted, dataKey);
     const meta = { ...opened.metadata, keyGroups: groups.keyGroups, shamirThreshold: groups.shamirThreshold };
-    return parsed.render(serializeMetadata(sealMetadata(meta, dataKey, mac, options.now ?? new Date())));
+    return withFastPath(async (fast) => {
+      const parsed = parseForCodec(opened.plaintext, opened.format, opened.file, fast);
+      const mac = encryptBranches(
+        parsed,
+        opened.metadata.selection,
+        opened.metadata.macOnlyEncrypted,
+        dataKey,
+      );
+      return parsed.render(serializeMetadata(sealMetadata(meta, dataKey, mac, options.now ?? new Date())));
+    });
   }
   const wantedGroups = options.settings.keyGroups.filter((g) => g.length > 0).length;
   if (wantedGroups !== preserved.length && preserved.some((g) => Object.keys(g.others).length > 0)) {
@@ -359,9 +370,10 @@ export async function rewrapText(
     preserved,
   );
   // Values stay byte-identical: only the key groups in the metadata change.
-  const parsed = parseSopsText(text, opened.format, opened.file);
   const meta = { ...opened.metadata, keyGroups: groups.keyGroups, shamirThreshold: groups.shamirThreshold };
-  return parsed.render(serializeMetadata(meta));
+  return withFastPath(async (fast) =>
+    parseForCodec(text, opened.format, opened.file, fast).render(serializeMetadata(meta)),
+  );
 }
 
 /** Recipients currently in a file's metadata, grouped (for updatekeys' "already up to date" check). */
