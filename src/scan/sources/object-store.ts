@@ -261,15 +261,15 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
       if (op & 0x40) len |= delta[pos++]! << 16;
       if (len === 0) len = 0x10000;
       if (off + len > base.length || o + len > size) throw new Error('delta copies out of range');
-      // Short runs in a loop: a native copy call costs more than a few dozen bytes. Longer ones
+      // Short runs in a loop: a copy call with its view costs more than ~16 bytes of loop. Longer ones
       // with TypedArray#set of a plain Uint8Array view (Buffer#copy and Buffer#subarray go
       // through JS wrappers and Buffer's constructor, slow before they are hot).
-      if (len < 64) for (let k = 0; k < len; k++) out[o + k] = base[off + k]!;
+      if (len < 16) for (let k = 0; k < len; k++) out[o + k] = base[off + k]!;
       else out.set(new Uint8Array(base.buffer, base.byteOffset + off, len), o);
       o += len;
     } else if (op > 0) {
       if (pos + op > delta.length || o + op > size) throw new Error('delta inserts out of range');
-      if (op < 64) for (let k = 0; k < op; k++) out[o + k] = delta[pos + k]!;
+      if (op < 16) for (let k = 0; k < op; k++) out[o + k] = delta[pos + k]!;
       else out.set(new Uint8Array(delta.buffer, delta.byteOffset + pos, op), o);
       o += op;
       pos += op;
