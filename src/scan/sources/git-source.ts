@@ -534,6 +534,11 @@ function compareBytes(a: Buffer, aStart: number, b: Buffer, bStart: number, leng
 function commonPrefixLength(a: Buffer, i: number, b: Buffer, j: number): number {
   let lo = 0;
   let hi = Math.min(a.length - i, b.length - j);
+  if (hi <= 64) {
+    // Small trees (a root with a few entries): a loop beats a dozen native calls.
+    while (lo < hi && a[i + lo] === b[j + lo]) lo++;
+    return lo;
+  }
   if (a.compare(b, j, j + hi, i, i + hi) === 0) return hi;
   hi--;
   // Invariant: the first `lo` bytes agree and the first difference is at most at `hi`.
