@@ -90,6 +90,13 @@ function blankTokens(token: unknown): void {
   }
 }
 
+/** True when a comment line (not an end-of-line comment) follows the scalar inside its token. */
+function hasCommentLineAfter(tok: CST.FlowScalar): boolean {
+  const end = tok.end ?? [];
+  const firstBreak = end.findIndex((t) => t.type === 'newline');
+  return firstBreak >= 0 && end.slice(firstBreak).some((t) => t.type === 'comment');
+}
+
 function collectComments(token: unknown, out: SourceToken[]): void {
   if (!token || typeof token !== 'object') return;
   if (Array.isArray(token)) {
@@ -274,7 +281,18 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
               }
               scalarNode.value = update.envelope;
             } else if (update.kind === 'plain') {
-              const style = plainStyle(update.value, leafFlow);
+              let style = plainStyle(update.value, leafFlow);
+              if (
+                (style.type === 'BLOCK_LITERAL' || style.type === 'BLOCK_FOLDED') &&
+                tok.type !== 'block-scalar' &&
+                hasCommentLineAfter(tok as CST.FlowScalar)
+              ) {
+                // A comment line indented under this value lives in the flow token's `end`, which
+                // CST.setScalarValue drops when it makes a block scalar (and as a block scalar's next
+                // line it would read as text). Double quotes keep both value and comment. An
+                // end-of-line comment is fine: it moves into the block header.
+                style = { type: 'QUOTE_DOUBLE', text: style.text };
+              }
               if (style.type === 'QUOTE_DOUBLE' && tok.type !== 'block-scalar') {
                 // JSON string syntax is valid YAML double-quoted syntax and never folds lines.
                 const flowTok = tok as CST.FlowScalar;

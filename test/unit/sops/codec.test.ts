@@ -105,6 +105,24 @@ describe('encrypt → decrypt (YAML)', () => {
     expect(meta.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('keeps a comment indented under a value that decrypts to several lines (no block scalar there)', async () => {
+    // The comment line belongs to the value's token; a block scalar would drop it, or swallow it as
+    // text. sops itself writes this comment back; llmcm must not lose it either.
+    const plain = 'a:\n  b: "line one\\nline two"\n    # deeper comment\n  c: 1\n';
+    const encrypted = await encryptText(plain, { file: 'x.yaml', recipients: [key.recipient] });
+    const decrypted = await decryptText(encrypted, { file: 'x.yaml', identities: key.ids });
+    expect(decrypted).toBe('a:\n  b: "line one\\nline two"\n    # deeper comment\n  c: 1\n');
+    expect(parseDocument(decrypted).toJS()).toEqual({ a: { b: 'line one\nline two', c: 1 } });
+    // Without the comment, the same value is written as a literal block, as before.
+    const bare = await encryptText('a:\n  b: "line one\\nline two"\n  c: 1\n', {
+      file: 'x.yaml',
+      recipients: [key.recipient],
+    });
+    expect(await decryptText(bare, { file: 'x.yaml', identities: key.ids })).toBe(
+      'a:\n  b: |-\n    line one\n    line two\n  c: 1\n',
+    );
+  });
+
   it('handles multi-document YAML (sops block in every document, one MAC over all)', async () => {
     const text = 'a: 1\n---\nb: two\n';
     const encrypted = await enc(text);
