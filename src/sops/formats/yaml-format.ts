@@ -97,6 +97,20 @@ function hasCommentLineAfter(tok: CST.FlowScalar): boolean {
   return firstBreak >= 0 && end.slice(firstBreak).some((t) => t.type === 'comment');
 }
 
+/**
+ * Where a flow collection's own line ends. The `yaml` package counts comment lines that follow it,
+ * indented deeper, as part of its node; yaml.v3 (and so sops) attaches them to the enclosing block,
+ * so for comment placement the collection ends with its line (end-of-line comments stay with it).
+ */
+function flowLineEnd(node: YAMLMap | YAMLSeq): number | undefined {
+  if (!node.flow || !node.range) return undefined;
+  const tok = node.srcToken as CST.FlowCollection | undefined;
+  if (tok?.type !== 'flow-collection') return undefined;
+  const firstBreak = tok.end.findIndex((t) => t.type === 'newline');
+  if (firstBreak < 0) return undefined;
+  return tok.end[firstBreak]!.offset + 1;
+}
+
 function collectComments(token: unknown, out: SourceToken[]): void {
   if (!token || typeof token !== 'object') return;
   if (Array.isArray(token)) {
@@ -219,7 +233,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         const container: Container = {
           tree: isMap(node) ? { kind: 'map', entries: [] } : { kind: 'seq', entries: [] },
           spanStart: spanStart ?? start,
-          spanEnd: node.range![2],
+          spanEnd: flowLineEnd(node) ?? node.range![2],
           depth,
           pointer,
           positioned: [],

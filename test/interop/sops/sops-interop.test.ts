@@ -147,6 +147,13 @@ describeWithTools(
       { name: 'every type, comments in maps and lists', format: 'yaml', text: everyType },
       { name: 'comment placement (yaml.v3 head/foot rules)', format: 'yaml', text: commentPlacement },
       {
+        // The yaml package counts these comment lines as part of the flow collection; yaml.v3 (sops)
+        // attaches them to the enclosing block, which decides their AAD.
+        name: 'comments on the lines after flow collections',
+        format: 'yaml',
+        text: 'a:\n  b: [x, y]\n    # under a flow list\n  c: {k: v} # trailing a flow map\n      # under a flow map\n  d: 1\ne: [1, 2]\n  # under a root flow list\nf: 2\n',
+      },
+      {
         name: 'multi-document YAML',
         format: 'yaml',
         text: 'a: 1\n# c\nb: [x, y]\n---\nc: three\nd:\n  - 4\n',
