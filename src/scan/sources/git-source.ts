@@ -321,19 +321,29 @@ async function resolveCommitWithoutSuffix(reader: GitReader, ref: string, asType
 }
 
 async function peelToCommit(reader: GitReader, oidIn: string, label: string): Promise<string> {
+  const oid = await peelToCommitOrNothing(reader, oidIn);
+  if (oid === undefined) {
+    throw gitError(`ref '${label}' does not point to a commit`, 'give a branch, tag or commit');
+  }
+  return oid;
+}
+
+/**
+ * The commit a ref names (through annotated tags), or undefined when it names a tree or a blob.
+ * An object that cannot be read is an error, never "no commit": a history scan must not skip
+ * a ref it failed to read.
+ */
+async function peelToCommitOrNothing(reader: GitReader, oidIn: string): Promise<string | undefined> {
   let oid = oidIn;
   for (let i = 0; i < 10; i++) {
     const obj = await reader.object(oid);
     if (obj.type === 'commit') return oid;
-    if (obj.type === 'tag') {
-      const m = /^object ([0-9a-f]{40})/.exec(obj.data.toString('utf8'));
-      if (!m) break;
-      oid = m[1]!;
-      continue;
-    }
-    break;
+    if (obj.type !== 'tag') return undefined;
+    const m = /^object ([0-9a-f]{40})/.exec(obj.data.toString('utf8'));
+    if (!m) return undefined;
+    oid = m[1]!;
   }
-  throw gitError(`ref '${label}' does not point to a commit`, 'give a branch, tag or commit');
+  return undefined;
 }
 
 /** Tips of every ref (branches, tags, remotes, stash) plus HEAD, like `git log --all`. */
@@ -344,11 +354,9 @@ export async function listAllTips(reader: GitReader): Promise<string[]> {
   if (direct) {
     const tips = new Set<string>();
     for (const oid of direct) {
-      try {
-        tips.add(await peelToCommit(reader, oid, oid));
-      } catch {
-        // A ref to a tree or blob: nothing to walk.
-      }
+      // A ref to a tree or blob: nothing to walk.
+      const commit = await peelToCommitOrNothing(reader, oid);
+      if (commit) tips.add(commit);
     }
     return [...tips];
   }
@@ -361,12 +369,15 @@ export async function listAllTips(reader: GitReader): Promise<string[]> {
     throw gitError(`${dir} is not a git repository`, 'run the history scan inside a git work tree', error);
   }
   for (const ref of ['HEAD', ...names]) {
+    let oid: string;
     try {
-      const oid = await git.resolveRef({ fs, dir, ref });
-      tips.add(await peelToCommit(reader, oid, ref));
+      oid = await git.resolveRef({ fs, dir, ref });
     } catch {
-      // An unborn HEAD or a ref to a tree/blob: nothing to walk.
+      continue; // an unborn HEAD: nothing to walk
     }
+    // A ref to a tree or blob: nothing to walk; an unreadable object is an error.
+    const commit = await peelToCommitOrNothing(reader, oid);
+    if (commit) tips.add(commit);
   }
   // Never report a clean history that was not read: an empty result here means the refs could
   // not be read (an empty repository is handled by the direct reader above).

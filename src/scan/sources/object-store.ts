@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { allocObjectBuffer, inflateExact, inflateHead } from './native-inflate.js';
 
@@ -32,8 +32,15 @@ export class GitObjectStore {
   private cacheBytes = 0;
   private static readonly CACHE_LIMIT = 96 * 1024 * 1024;
 
-  constructor(private readonly gitdir: string) {
-    const packDir = join(gitdir, 'objects', 'pack');
+  /** The repository's objects folder, then its alternates (`git clone --shared/--reference`). */
+  private readonly objectDirs: string[];
+
+  constructor(gitdir: string) {
+    this.objectDirs = objectDirectories(join(gitdir, 'objects'));
+    for (const dir of this.objectDirs) this.openPacks(join(dir, 'pack'));
+  }
+
+  private openPacks(packDir: string): void {
     if (!existsSync(packDir)) return;
     for (const name of readdirSync(packDir)) {
       if (!name.endsWith('.idx')) continue;
@@ -207,17 +214,44 @@ export class GitObjectStore {
       const i = at % 4096;
       return this.readPacked(this.packs[i]!, i, (at - i) / 4096);
     }
-    const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-    let raw: Buffer;
-    try {
-      raw = inflateSync(readFileSync(loose));
-    } catch {
-      return undefined;
+    let raw: Buffer | undefined;
+    for (const dir of this.objectDirs) {
+      try {
+        raw = inflateSync(readFileSync(join(dir, oid.slice(0, 2), oid.slice(2))));
+        break;
+      } catch {
+        // Not in this folder (or unreadable): the next one, then the caller's fallback.
+      }
     }
+    if (!raw) return undefined;
     const nul = raw.indexOf(0);
     const type = raw.subarray(0, raw.indexOf(0x20)).toString() as GitObject['type'];
     return { type, data: raw.subarray(nul + 1) };
   }
+}
+
+/**
+ * An objects folder followed by its alternates (objects/info/alternates: one folder per line,
+ * relative to the objects folder, `#` comments), recursively as git does (at most 5 deep).
+ */
+function objectDirectories(objects: string, depth = 0, seen = new Set<string>()): string[] {
+  const dir = resolve(objects);
+  if (seen.has(dir)) return [];
+  seen.add(dir);
+  const out = [dir];
+  if (depth >= 5) return out;
+  let list: string;
+  try {
+    list = readFileSync(join(dir, 'info', 'alternates'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of list.split('\n')) {
+    const path = line.trim();
+    if (path === '' || path.startsWith('#')) continue;
+    out.push(...objectDirectories(resolve(dir, path), depth + 1, seen));
+  }
+  return out;
 }
 
 /** A big-endian uint32 (Buffer#readUInt32BE checks its arguments in JS on every call). */

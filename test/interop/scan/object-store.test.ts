@@ -91,4 +91,16 @@ describe('GitObjectStore vs isomorphic-git', () => {
       expect(commits.map((c) => c.sha).sort(), dir).toEqual(theirs(dir));
     }
   });
+
+  it('reads a clone whose objects live in an alternate (clone --shared), and fails loudly without it', async () => {
+    const shared = join(repo, '..', 'shared');
+    execFileSync('git', ['clone', '-q', '--shared', repo, shared]);
+    const reader = new GitReader(shared);
+    const commits = await walkCommits(reader, await listAllTips(reader), []);
+    const theirs = [...new Set(gitIn(shared, ['rev-list', '--all']).trim().split('\n'))].sort();
+    expect(commits.map((c) => c.sha).sort()).toEqual(theirs);
+    // Without the alternate the objects are gone: an error naming the repository, never an empty history.
+    rmSync(join(shared, '.git', 'objects', 'info', 'alternates'));
+    await expect(listAllTips(new GitReader(shared))).rejects.toThrow(/missing|cannot read/);
+  });
 });
