@@ -632,6 +632,10 @@ class Parser {
       this.pos++;
     }
     let ranges: Range[] = [];
+    // \d \w \s and POSIX classes, already folded (then negated) as Go's appendGroup does: folding
+    // them again would add the case partners of what a negated group contains ((?i)[\W] would
+    // match 'I', through U+0131).
+    const groups: Range[] = [];
     const props: string[] = [];
     let first = true;
     for (;;) {
@@ -647,7 +651,7 @@ class Parser {
           if (!cls) this.fail(`invalid character class range ${m[0]}`, this.pos);
           let r = flags.i ? foldRanges(cls) : cls;
           if (m[1] === '^') r = negateRanges(r);
-          ranges.push(...r);
+          groups.push(...r);
           this.pos += m[0].length;
           continue;
         }
@@ -660,7 +664,7 @@ class Parser {
             // A negated property inside a class: \P{x} / \p{^x}
             for (const p of cls.props) props.push(cls.negated ? p.replace('\\p', '\\P') : p);
           } else {
-            ranges.push(...(cls.negated ? negateRanges(cls.ranges) : cls.ranges));
+            groups.push(...(cls.negated ? negateRanges(cls.ranges) : cls.ranges));
           }
           continue;
         }
@@ -677,6 +681,7 @@ class Parser {
     this.pos++; // ]
     ranges = normalizeRanges(ranges);
     if (flags.i) ranges = foldRanges(ranges);
+    if (groups.length > 0) ranges = normalizeRanges([...ranges, ...groups]);
     return { t: 'class', negated, ranges, props };
   }
 

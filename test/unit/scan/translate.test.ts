@@ -110,6 +110,10 @@ describe('translateGoRegex', () => {
       ['(?i)x[^a]y', 'xAy', false],
       ['(?i)x[^a]y', 'xby', true],
       ['(?i)x[^\\s]y', 'x\u212ay', true],
+      // Go folds \W, then negates, once: U+0131 is in it, 'I' is not (checked against Go 1.x).
+      ['(?i)x[\\W]y', 'xIy', false],
+      ['(?i)x[\\W]y', 'x\u0131y', true],
+      ['(?i)x[[:^alpha:]]y', 'xIy', false],
     ];
     for (const [pattern, text, hit] of cases) expect(all(pattern, text).length > 0, pattern).toBe(hit);
   });
