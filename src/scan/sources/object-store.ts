@@ -280,6 +280,12 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
     shift += 7;
   } while (byte & 0x80);
   const out = allocObjectBuffer(size);
+  // Base, delta and result usually sit in the same slab (native-inflate.ts): then long runs are
+  // copied with copyWithin on one view of the slab, without a view object per copy.
+  const slab = out.buffer === base.buffer || out.buffer === delta.buffer ? wholeView(out.buffer) : undefined;
+  const baseAt = slab && base.buffer === out.buffer ? base.byteOffset : -1;
+  const deltaAt = slab && delta.buffer === out.buffer ? delta.byteOffset : -1;
+  const outAt = out.byteOffset;
   let o = 0;
   while (pos < delta.length) {
     const op = delta[pos++]!;
@@ -299,11 +305,13 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
       // with TypedArray#set of a plain Uint8Array view (Buffer#copy and Buffer#subarray go
       // through JS wrappers and Buffer's constructor, slow before they are hot).
       if (len < 16) for (let k = 0; k < len; k++) out[o + k] = base[off + k]!;
+      else if (baseAt >= 0) slab!.copyWithin(outAt + o, baseAt + off, baseAt + off + len);
       else out.set(new Uint8Array(base.buffer, base.byteOffset + off, len), o);
       o += len;
     } else if (op > 0) {
       if (pos + op > delta.length || o + op > size) throw new Error('delta inserts out of range');
       if (op < 16) for (let k = 0; k < op; k++) out[o + k] = delta[pos + k]!;
+      else if (deltaAt >= 0) slab!.copyWithin(outAt + o, deltaAt + pos, deltaAt + pos + op);
       else out.set(new Uint8Array(delta.buffer, delta.byteOffset + pos, op), o);
       o += op;
       pos += op;
@@ -313,6 +321,18 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   }
   if (o !== size) throw new Error('delta size mismatch');
   return out;
+}
+
+let lastBuffer: ArrayBufferLike | undefined;
+let lastView: Uint8Array | undefined;
+
+/** A Uint8Array over a whole ArrayBuffer (the last one is kept: objects come from few slabs). */
+function wholeView(buffer: ArrayBufferLike): Uint8Array {
+  if (buffer !== lastBuffer) {
+    lastBuffer = buffer;
+    lastView = new Uint8Array(buffer);
+  }
+  return lastView!;
 }
 
 /** Parses a tree object into entries (mode, name, oid). */
