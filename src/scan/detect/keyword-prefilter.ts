@@ -94,6 +94,7 @@ export class KeywordPrefilter {
     this.other = gotoOther;
     this.outputs = out.map((o) => (o.length > 1 ? [...new Set(o)] : o));
     this.fail = fail;
+    this.seen = new Uint8Array(this.keywords.length);
   }
 
   private readonly fail: number[];
@@ -104,14 +105,14 @@ export class KeywordPrefilter {
   }
 
   /** Scratch marks for foundKeywords (cleared again before it returns). */
-  private seen: Uint8Array | undefined;
+  private readonly seen: Uint8Array;
 
   /**
    * Indexes (into `keywords`) of the keywords that occur in `lowered`, each once, in the order they
    * were found: the few hits of a fragment, with nothing to scan per keyword or per rule after.
    */
   foundKeywords(lowered: string): number[] {
-    const seen = (this.seen ??= new Uint8Array(this.keywords.length));
+    const seen = this.seen;
     const found: number[] = [];
     let state = 0;
     const ascii = this.ascii;
