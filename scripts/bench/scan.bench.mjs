@@ -177,9 +177,14 @@ function makeHistory(dir, profile) {
 // bundle (~30 ms); a CI runner does not normally set it. gitleaks does not read it either way.
 const { NODE_EXTRA_CA_CERTS: _caBundle, ...baseEnv } = process.env;
 
+// CPU time (user + system) of the process and of the child processes it waited for, from GNU time:
+// gitleaks reads history from a `git log -p` child that runs on the other core, so its wall time alone
+// hides part of its work; llmcm reads objects itself, on one thread.
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
 function timeIt(cmd, args, cwd, env = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, {
+  const r = spawnSync(gnuTime ?? cmd, gnuTime ? ['-f', '@cpu %U %S', cmd, ...args] : args, {
     cwd,
     env: { ...baseEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -188,7 +193,8 @@ function timeIt(cmd, args, cwd, env = {}) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0 && r.status !== 1)
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  const m = /@cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr?.toString() ?? '');
+  return { ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -201,18 +207,25 @@ function compare(label, bytes, ours, theirs, cwd) {
   // A fresh cache directory per row: the first llmcm run starts without a translation cache.
   const cacheHome = mkdtempSync(join(work, 'xdg-cache-'));
   const ourEnv = { LLMCM_FINGERPRINT_KEY: 'bench', NO_COLOR: '1', XDG_CACHE_HOME: cacheHome };
+  const oCpu = [];
+  const gCpu = [];
   for (let i = 0; i < RUNS; i++) {
-    o.push(timeIt(process.execPath, [cli, ...ours], cwd, ourEnv));
-    g.push(timeIt(gitleaks, theirs, cwd, { GOMAXPROCS: '1' }));
+    const ourRun = timeIt(process.execPath, [cli, ...ours], cwd, ourEnv);
+    const theirRun = timeIt(gitleaks, theirs, cwd, { GOMAXPROCS: '1' });
+    o.push(ourRun.ms);
+    g.push(theirRun.ms);
+    if (ourRun.cpu !== undefined) oCpu.push(ourRun.cpu);
+    if (theirRun.cpu !== undefined) gCpu.push(theirRun.cpu);
   }
   firstRuns.push(`${label}: ${o[0].toFixed(0)} ms`);
   const om = median(o);
   const gm = median(g);
+  const cpuCell = (xs) => (xs.length ? `${median(xs).toFixed(0)} ms` : 'n/a');
   const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(2);
   // Same work? Both reports were written by the last runs: compare the number of findings.
   const count = (file) => JSON.parse(readFileSync(file, 'utf8')).length;
   const found = `${count(join(work, 'ours.json'))} / ${count(join(work, 'gl.json'))}`;
-  return `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om.toFixed(0)} ms (${mbs(om)} MB/s) | ${gm.toFixed(0)} ms (${mbs(gm)} MB/s) | ${(gm / om).toFixed(2)}× | ${found} |`;
+  return `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om.toFixed(0)} ms (${mbs(om)} MB/s) | ${gm.toFixed(0)} ms (${mbs(gm)} MB/s) | **${(gm / om).toFixed(2)}×** | ${cpuCell(oCpu)} | ${cpuCell(gCpu)} | ${found} |`;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'llmcm-bench-scan-'));
@@ -270,12 +283,13 @@ try {
     'both with their default decoding (5 passes of base64/hex/percent/unicode). Wall-clock medians of',
     `${RUNS} runs including process start. History MB/s are measured against the size of \`git log -p -U0 --all\`.`,
     '',
-    '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) | findings (llmcm / gitleaks) |',
-    '|---|---|---|---|---|---|',
+    '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) | llmcm CPU | gitleaks CPU (incl. its git child) | findings (llmcm / gitleaks) |',
+    '|---|---|---|---|---|---:|---:|---|',
     ...rows,
     '',
     `llmcm's first run of each row, before its regex translation cache exists: ${firstRuns.join('; ')}.`,
-    'llmcm is timed as installed (`dist/cli/launch.cjs`), both without NODE_EXTRA_CA_CERTS.',
+    'llmcm is timed as installed (`dist/cli/launch.cjs`), both without NODE_EXTRA_CA_CERTS. CPU columns: median',
+    'user+system time of the process and the children it waited for (GNU time); the ratio is on wall time.',
     '',
     'Targets: ≥ 0.5× on raw text, ≥ 1× on history. Reproduce: `npm run -s build && node scripts/bench/scan.bench.mjs`',
   ];
