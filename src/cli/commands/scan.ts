@@ -39,7 +39,10 @@ function chooseConfig(context: CommandContext, root: string): ScanConfig {
   if (context.env.GITLEAKS_CONFIG)
     return loadConfigFile(resolve(context.cwd, context.env.GITLEAKS_CONFIG), options);
   if (context.env.GITLEAKS_CONFIG_TOML) {
-    return loadConfig({ name: 'GITLEAKS_CONFIG_TOML', text: context.env.GITLEAKS_CONFIG_TOML }, options);
+    return loadConfig(
+      { name: 'GITLEAKS_CONFIG_TOML', text: context.env.GITLEAKS_CONFIG_TOML },
+      { ...options, translationCache: false },
+    );
   }
   const local = join(root, '.gitleaks.toml');
   if (existsSync(local)) return loadConfigFile(local, options);
@@ -63,6 +66,8 @@ export const scanCommand: CommandSpec = {
     'are never findings; plaintext in a file .sops.yaml says must be encrypted is (rule unencrypted-secret).',
     'Every output is redacted: reports carry a keyed fingerprint of each secret, never the secret.',
     'Exit codes: 0 no leaks, 1 leaks found, 2 usage/config/bad input (never mixed).',
+    'Translated patterns of big configs are cached in $XDG_CACHE_HOME/llmcm/scan-regex (~/.cache/llmcm/scan-regex);',
+    'LLMCM_SCAN_CACHE=off turns that off (a config given in GITLEAKS_CONFIG_TOML is never cached).',
     'Examples:',
     '  llmcm scan                          # the working tree',
     '  llmcm scan --staged                 # what is about to be committed (see `llmcm hooks install`)',

@@ -40,6 +40,12 @@ export interface LoadConfigOptions {
   defaultToml?: string;
   /** Working directory for relative `[extend] path`s, like gitleaks (default: process.cwd()). */
   cwd?: string;
+  /**
+   * false: neither read nor write the on-disk translation cache. For a config passed through the
+   * environment (GITLEAKS_CONFIG_TOML): whoever chose that kept it off disk, and the cache would
+   * store its parsed document, allowlisted values included.
+   */
+  translationCache?: boolean;
 }
 
 // viper lower-cases keys, so gitleaks accepts any case: we compare lower-cased too.
@@ -135,7 +141,10 @@ export function loadConfig(source: ConfigSource, options: LoadConfigOptions = {}
   pendingWarnings = [];
   pendingPatterns = new Set();
   // Translations of an earlier run with the same config text (see translation-cache.ts).
-  const cacheFile = translationCacheFile(`${source.text}\0${options.defaultToml ?? ''}`);
+  const cacheFile =
+    options.translationCache === false
+      ? undefined
+      : translationCacheFile(`${source.text}\0${options.defaultToml ?? ''}`);
   const cached = cacheFile ? readTranslationCache(cacheFile) : undefined;
   const stored = cached?.translations;
   if (stored) preloadTranslations(stored);

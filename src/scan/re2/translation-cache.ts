@@ -111,9 +111,11 @@ export function writeTranslationCache(
   const dir = join(file, '..');
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true });
+    // Owner-only: the stored document holds the config's allowlists (stopwords, regexes), which
+    // can name real values; the repository that holds the config may be less readable than $HOME.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const safeDoc = doc !== undefined && isJsonSafe(doc) ? doc : undefined;
-    writeFileSync(temp, JSON.stringify({ entries: [...entries], doc: safeDoc }));
+    writeFileSync(temp, JSON.stringify({ entries: [...entries], doc: safeDoc }), { mode: 0o600 });
     renameSync(temp, file);
     pruneCache(dir);
   } catch {

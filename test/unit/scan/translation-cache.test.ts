@@ -1,5 +1,14 @@
 /** The on-disk translation cache: same rules from a cache hit as from a fresh translation, never trusted blindly. */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -38,6 +47,17 @@ describe('translation cache', () => {
       source: r.regex?.source,
       groups: r.groupCount,
     }));
+
+  it('writes the cache owner-only, and never for a config with translationCache: false', () => {
+    const text = `${rules}\n# owner-only`;
+    shape(text);
+    const file = translationCacheFile(`${text}\0`)!;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(file, '..')).mode & 0o777).toBe(0o700);
+    const envText = `${rules}\n# from the environment`;
+    loadConfig({ name: 'GITLEAKS_CONFIG_TOML', text: envText }, { translationCache: false });
+    expect(existsSync(translationCacheFile(`${envText}\0`)!)).toBe(false);
+  });
 
   it('writes one file for a big config, holding exactly the fresh translations', () => {
     const text = `${rules}\n# run 1`;
