@@ -42,11 +42,20 @@ function codeCacheMode(value: string | undefined): CodeCacheMode {
   return value === 'off' || value === 'refresh' ? value : 'use';
 }
 
-/** Runs a CommonJS bundle like `require` would, but compiled with (and feeding) a V8 code cache. */
-function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
+/**
+ * Runs a CommonJS bundle like `require` would, but compiled with (and feeding) a V8 code cache.
+ * False when the bundle file is not there (a partial or hand-made build): the caller then runs
+ * main.js, which holds every command too.
+ */
+function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): boolean {
   const cacheFile = `${bundleFile}.v8-cache`;
-  // The build makes the bundle pure ASCII, so this decodes to a one-byte string, the cheap kind.
-  const source = readFileSync(bundleFile, 'utf8');
+  let source: string;
+  try {
+    // The build makes the bundle pure ASCII, so this decodes to a one-byte string, the cheap kind.
+    source = readFileSync(bundleFile, 'utf8');
+  } catch {
+    return false;
+  }
   let cachedData: Buffer | undefined;
   if (mode !== 'off') {
     try {
@@ -84,6 +93,7 @@ function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): void {
     bundleFile,
     __dirname,
   );
+  return true;
 }
 
 /** Best effort and atomic (temp file + rename): a cache is an optimisation, never a failure. */
@@ -101,9 +111,12 @@ function writeCodeCache(cacheFile: string, script: Script): void {
 function launch(): void {
   const word = commandWordOf(process.argv.slice(2));
   // hasOwn: a word like `constructor` must not find Object.prototype's members.
-  const bundle = word !== undefined && Object.hasOwn(codeCachedBundleOf, word) ? codeCachedBundleOf[word] : undefined;
-  if (bundle !== undefined) {
-    runCodeCachedBundle(join(__dirname, bundle), codeCacheMode(process.env.LLMCM_CODE_CACHE));
+  const bundle =
+    word !== undefined && Object.hasOwn(codeCachedBundleOf, word) ? codeCachedBundleOf[word] : undefined;
+  if (
+    bundle !== undefined &&
+    runCodeCachedBundle(join(__dirname, bundle), codeCacheMode(process.env.LLMCM_CODE_CACHE))
+  ) {
     return;
   }
   // node:url only here: the code-cached path does not need it.

@@ -151,6 +151,28 @@ describe('the llmcm launcher (package bin)', () => {
     expect(readFileSync(build.cache).equals(Buffer.alloc(4096, 7))).toBe(false);
   });
 
+  it('runs main.js when a bundle is missing from the build (same output)', () => {
+    const bundle = join(build.cache, '..', 'sops-main.cjs');
+    const saved = readFileSync(bundle);
+    rmSync(bundle);
+    try {
+      const r = run(build.launcher, ['decrypt', 'app.enc.yaml'], work);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(readFileSync(join(work, 'app.yaml'), 'utf8'));
+    } finally {
+      writeFileSync(bundle, saved);
+    }
+  });
+
+  it('works through a symlink, as npm installs the bin', () => {
+    const binDir = mkdtempSync(join(tmpdir(), 'llmcm-launcher-bin-'));
+    symlinkSync(build.launcher, join(binDir, 'llmcm'));
+    const r = run(join(binDir, 'llmcm'), ['decrypt', 'app.enc.yaml'], work);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(join(work, 'app.yaml'), 'utf8'));
+  });
+
   it('LLMCM_CODE_CACHE=off neither reads nor writes the cache', () => {
     rmSync(build.cache, { force: true });
     const r = run(build.launcher, ['decrypt', 'app.enc.yaml'], work, { LLMCM_CODE_CACHE: 'off' });
