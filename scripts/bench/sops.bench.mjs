@@ -190,6 +190,8 @@ for (const op of ['decrypt', 'encrypt']) {
   const arg = (f) => (op === 'decrypt' ? f.enc : f.plain);
   const s = tree.map((f) => timeProcess(sopsBin, [op, arg(f)]).t);
   const l = tree.map((f) => timeProcess(process.execPath, [cli, op, arg(f)]).t);
+  // What any Node CLI pays per process before running a line of its own code.
+  const floor = tree.map(() => timeProcess(process.execPath, ['-e', '0']).t);
   const treeTimes = [];
   for (let r = 0; r < treeReps; r++) {
     const out = join(dir, `tree-out-${r}`);
@@ -207,6 +209,7 @@ for (const op of ['decrypt', 'encrypt']) {
   const rowsFor = [
     [`\`sops ${op}\`, one process per file`, sTotal],
     [`\`llmcm ${op}\`, one process per file`, sum(l)],
+    ['`node -e 0`, one process per file (the floor for any Node CLI)', sum(floor)],
     [
       `\`llmcm ${op === 'decrypt' ? 'decrypt --output-dir D' : 'encrypt -i'} TREE\`, one process (tree mode)`,
       median(treeTimes),
