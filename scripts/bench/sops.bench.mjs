@@ -72,24 +72,32 @@ function timeProcess(bin, args) {
   return { t, out: r.stdout.toString() };
 }
 
-// (a) one YAML file with 1,000 keys (100 groups × 10 keys, mixed types).
-const big = [];
-for (let g = 0; g < 100; g++) {
-  big.push(`group_${g}:`);
-  for (let k = 0; k < 10; k++) {
-    const v =
-      k % 4 === 0
-        ? `secret-value-${g}-${k}-abcdefghijklmnop`
-        : k % 4 === 1
-          ? String(g * 10 + k)
-          : k % 4 === 2
-            ? `${g}.${k}5`
-            : 'true';
-    big.push(`  key_${k}: ${v}`);
+// (a) YAML files of 1,000 and 5,000 keys (groups of 10 keys, mixed types): llmcm pays a larger
+// fixed cost per process (Node's start-up) and a smaller cost per value, so the ratio moves with size.
+function keysFile(groups) {
+  const lines = [];
+  for (let g = 0; g < groups; g++) {
+    lines.push(`group_${g}:`);
+    for (let k = 0; k < 10; k++) {
+      const v =
+        k % 4 === 0
+          ? `secret-value-${g}-${k}-abcdefghijklmnop`
+          : k % 4 === 1
+            ? String(g * 10 + k)
+            : k % 4 === 2
+              ? `${g}.${k}5`
+              : 'true';
+      lines.push(`  key_${k}: ${v}`);
+    }
   }
+  return `${lines.join('\n')}\n`;
 }
+const hugePlain = join(dir, 'huge.yaml');
+writeFileSync(hugePlain, keysFile(500));
+const hugeEnc = join(dir, 'huge.enc.yaml');
+writeFileSync(hugeEnc, timeProcess(sopsBin, ['encrypt', hugePlain]).out);
 const bigPlain = join(dir, 'big.yaml');
-writeFileSync(bigPlain, `${big.join('\n')}\n`);
+writeFileSync(bigPlain, keysFile(100));
 const bigEnc = join(dir, 'big.enc.yaml');
 writeFileSync(bigEnc, timeProcess(sopsBin, ['encrypt', bigPlain]).out);
 
@@ -147,6 +155,7 @@ const treeRows = [];
 const singleFiles = [
   { name: '1,000 keys, no comments or lists', plain: bigPlain, enc: bigEnc },
   { name: 'LLM config: 1,000 values, 101 comments, 100 lists', plain: llmPlain, enc: llmEnc },
+  { name: '5,000 keys, no comments or lists', plain: hugePlain, enc: hugeEnc },
 ];
 for (const f of singleFiles) {
   for (const op of ['decrypt', 'encrypt']) {
@@ -238,7 +247,7 @@ at least 10× faster than one \`sops\` process per file ("speed-up" ≥ 10).
 
 **(a) One file per process.** Two files of 1,000 values each: 100 maps × 10 plain keys (str/int/float/bool), and
 an LLM-config shape with a comment above each of 100 provider blocks and a 2-item fallback list in each (sops
-encrypts the comments and writes block sequences). Median of ${reps} runs each, all contenders interleaved; every
+encrypts the comments and writes block sequences); and 500 maps × 10 plain keys. Median of ${reps} runs each, all contenders interleaved; every
 process writes to a pipe. "sops" is \`sops decrypt|encrypt FILE\`; "llmcm" is the package bin (\`node dist/cli/launch.cjs\`:
 the code-cached sops bundle, see docs/cli.md); "main.js" is the ES-module CLI without the code cache;
 "node -e 0" is Node's own start-up, the floor for any Node CLI. "in-process" is one \`decryptText\`/\`encryptText\`
