@@ -41,6 +41,23 @@ function run(entry: string, args: string[], cwd: string, env: NodeJS.ProcessEnv 
   });
 }
 
+/** Runs `args` through the launcher and through main.js: stdout, stderr and exit code must be equal. */
+function expectSameAsMainJs(
+  build: { launcher: string; mainJs: string },
+  args: string[],
+  cwd: string,
+  normalise: (stdout: string) => string = (x) => x,
+) {
+  const a = run(build.launcher, args, cwd);
+  const b = run(build.mainJs, args, cwd);
+  expect({ args, out: normalise(a.stdout), err: a.stderr, code: a.status }).toEqual({
+    args,
+    out: normalise(b.stdout),
+    err: b.stderr,
+    code: b.status,
+  });
+}
+
 describe('the llmcm launcher (package bin)', () => {
   let build: ReturnType<typeof copyOfBuild>;
   let work: string;
@@ -79,14 +96,7 @@ describe('the llmcm launcher (package bin)', () => {
       ['encrypt', '--no-such-flag', 'app.yaml'],
       ['decrypt', '--help'],
     ]) {
-      const a = run(build.launcher, args, work);
-      const b = run(build.mainJs, args, work);
-      expect({ args, out: a.stdout, err: a.stderr, code: a.status }).toEqual({
-        args,
-        out: b.stdout,
-        err: b.stderr,
-        code: b.status,
-      });
+      expectSameAsMainJs(build, args, work);
     }
     // And the plaintext really came back.
     expect(run(build.launcher, ['decrypt', 'app.enc.yaml'], work).stdout).toBe(
@@ -104,37 +114,29 @@ describe('the llmcm launcher (package bin)', () => {
       ['check', '--env', 'no-such-env'],
       ['check', '--help'],
     ]) {
-      const a = run(build.launcher, args, repo);
-      const b = run(build.mainJs, args, repo);
       // Timings differ between runs; everything else must not.
-      const stable = (text: string) =>
-        text.replace(/"(durationMs|elapsedMs|generatedAt)":\s*[^,}\n]+/g, '"$1":0');
-      expect({ args, out: stable(a.stdout), err: a.stderr, code: a.status }).toEqual({
-        args,
-        out: stable(b.stdout),
-        err: b.stderr,
-        code: b.status,
-      });
+      expectSameAsMainJs(build, args, repo, (text) =>
+        text.replace(/"(durationMs|elapsedMs|generatedAt)":\s*[^,}\n]+/g, '"$1":0'),
+      );
     }
   });
 
   it('sends every other command to main.js', () => {
     for (const args of [['--version'], ['--help'], ['check', '--help'], ['no-such-command'], []]) {
-      const a = run(build.launcher, args, work);
-      const b = run(build.mainJs, args, work);
-      expect({ args, out: a.stdout, err: a.stderr, code: a.status }).toEqual({
-        args,
-        out: b.stdout,
-        err: b.stderr,
-        code: b.status,
-      });
+      expectSameAsMainJs(build, args, work);
     }
   });
 
   it('writes a missing cache on exit, then uses it without rewriting it', () => {
     rmSync(build.cache, { force: true });
-    expect(run(build.launcher, ['--debug', 'filestatus', 'app.yaml'], work).status).toBe(0);
+    const first = run(build.launcher, ['--debug', 'decrypt', 'app.enc.yaml'], work);
+    expect(first.status, first.stderr).toBe(0);
     expect(existsSync(build.cache)).toBe(true);
+    // Compiled code only: the secret this run decrypted is nowhere in the cache it wrote.
+    const cacheBytes = readFileSync(build.cache);
+    for (const encoding of ['utf8', 'utf16le', 'latin1'] as const) {
+      expect(cacheBytes.includes(Buffer.from('sk-launcher-canary-0123456789', encoding))).toBe(false);
+    }
     const written = statSync(build.cache).mtimeMs;
     const again = run(build.launcher, ['filestatus', 'app.yaml'], work);
     expect(again.status).toBe(0);
