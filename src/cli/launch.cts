@@ -103,11 +103,15 @@ function writeCodeCache(cacheFile: string, script: Script): void {
     writeFileSync(temp, script.createCachedData());
     renameSync(temp, cacheFile);
   } catch {
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing more to do: the next run tries again.
+    }
   }
 }
 
-/** Routes one invocation: the sops file commands to the code-cached bundle, the rest to main.js. */
+/** Routes one invocation: a bundled command to its code-cached bundle, the rest to main.js. */
 function launch(): void {
   const word = commandWordOf(process.argv.slice(2));
   // hasOwn: a word like `constructor` must not find Object.prototype's members.
