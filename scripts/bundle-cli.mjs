@@ -19,6 +19,8 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'cli');
+// Optional store clients: loaded from node_modules only by the store that needs them.
+const optionalClients = ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'];
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
   entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
@@ -30,7 +32,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'],
+  external: optionalClients,
   // CommonJS dependencies inside an ESM bundle need a real `require` for node: built-ins.
   banner: {
     js: "import { createRequire as __llmcmCreateRequire } from 'node:module';\nconst require = __llmcmCreateRequire(import.meta.url);",
@@ -58,7 +60,7 @@ for (const { entry, train } of codeCachedBundles) {
     target: 'node20',
     charset: 'ascii',
     sourcemap: 'linked',
-    external: ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'],
+    external: optionalClients,
     define: { 'import.meta.url': '__llmcmImportMetaUrl' },
     banner: { js: "const __llmcmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [builtinDynamicImportsAsRequire()],
@@ -66,8 +68,7 @@ for (const { entry, train } of codeCachedBundles) {
   });
   escapeNonAscii(bundle);
   train();
-  if (!readFileSync(`${bundle}.v8-cache`, { flag: 'r' }).length)
-    throw new Error(`no code cache for ${entry}`);
+  if (readFileSync(`${bundle}.v8-cache`).length === 0) throw new Error(`no code cache for ${entry}`);
 }
 
 /**
