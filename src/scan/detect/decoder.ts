@@ -4,7 +4,7 @@
  * encoded text was. A port of codec/*.go; offsets here are UTF-16 throughout (consistently, so they
  * map back to the same lines), where Go uses bytes.
  */
-import { compileGoRegex, findAllIndex, findSubmatch } from '../re2/translate.js';
+import { compileGoRegex, findAllIndex, findSubmatch, forEachMatchGo } from '../re2/translate.js';
 
 interface Span {
   start: number;
@@ -168,27 +168,13 @@ interface EncodingMatch extends Span {
 /** codec.findEncodingMatches: one combined pattern, Go FindAll rules, lower precedence loses overlaps. */
 function findEncodingMatches(data: string): EncodingMatch[] {
   const all: EncodingMatch[] = [];
-  let pos = 0;
-  let prevEnd = -1;
-  while (pos <= data.length) {
-    encodingsRe.lastIndex = pos;
-    const m = encodingsRe.exec(data);
-    if (!m) break;
+  forEachMatchGo(encodingsRe, data, (m) => {
     const start = m.index;
     const end = start + m[0].length;
-    let accept = true;
-    if (end === pos) {
-      if (start === prevEnd) accept = false;
-      pos++;
-    } else {
-      pos = end;
-    }
-    prevEnd = end;
-    if (!accept) continue;
     encodings.forEach((enc, j) => {
       if (m[j + 1] !== undefined) all.push({ start, end, kind: enc.kind, decode: enc.decode });
     });
-  }
+  });
   if (all.length === 1) return all;
   return all.filter((m, i) => {
     const prev = all[i - 1];

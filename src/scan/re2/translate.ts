@@ -1126,11 +1126,11 @@ export function enableBacktrackingFallback(): void {
 }
 
 /**
- * All non-overlapping matches as [start, end] UTF-16 offsets, with Go's FindAll rules: an empty
- * match right after the previous match is dropped (JS would report it).
+ * Go's FindAll iteration: every non-overlapping match of `re` (global or sticky) in order, where an
+ * empty match right after the previous match is dropped (JS would report it) and an empty match
+ * moves on by one character (a whole surrogate pair, as Go moves by a rune).
  */
-export function findAllIndex(re: RegExp, text: string): [number, number][] {
-  const out: [number, number][] = [];
+export function forEachMatchGo(re: RegExp, text: string, visit: (match: RegExpExecArray) => void): void {
   let pos = 0;
   let prevEnd = -1;
   while (pos <= text.length) {
@@ -1148,8 +1148,16 @@ export function findAllIndex(re: RegExp, text: string): [number, number][] {
       pos = end;
     }
     prevEnd = end;
-    if (accept) out.push([start, end]);
+    if (accept) visit(m);
   }
+}
+
+/** All non-overlapping matches as [start, end] UTF-16 offsets, with Go's FindAll rules. */
+export function findAllIndex(re: RegExp, text: string): [number, number][] {
+  const out: [number, number][] = [];
+  forEachMatchGo(re, text, (m) => {
+    out.push([m.index, m.index + m[0].length]);
+  });
   return out;
 }
 

@@ -20,6 +20,28 @@ interface Pack {
 }
 
 /**
+ * A pack entry's header: the object type number (1 commit … 7 ref-delta), the inflated size (a
+ * little-endian base-128 number whose first 4 bits share a byte with the type), and where the
+ * entry's data (or delta base reference) starts.
+ */
+function readEntryHeader(
+  buf: Uint8Array,
+  offset: number,
+): { typeNum: number; size: number; dataStart: number } {
+  let pos = offset;
+  let byte = buf[pos++]!;
+  const typeNum = (byte >> 4) & 7;
+  let size = byte & 0x0f;
+  let shift = 4;
+  while (byte & 0x80) {
+    byte = buf[pos++]!;
+    size += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  return { typeNum, size, dataStart: pos };
+}
+
+/**
  * A read-only git object reader for history scans: loose objects and v2 pack files, inflated
  * with Node's native zlib through one reused handle (native-inflate.ts), with resolved delta
  * bases cached. isomorphic-git (used for ranges, the
@@ -133,20 +155,12 @@ export class GitObjectStore {
     const hit = p.cache.get(offset);
     if (hit) return hit;
     const buf = p.pack;
-    let pos = offset;
-    let byte = buf[pos++]!;
-    const typeNum = (byte >> 4) & 7;
-    let size = byte & 0x0f;
-    let shift = 4;
-    while (byte & 0x80) {
-      byte = buf[pos++]!;
-      size += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
+    const { typeNum, size, dataStart } = readEntryHeader(buf, offset);
+    let pos = dataStart;
     const end = this.entryEnd(p);
     const type = TYPES[typeNum];
     if (type === 'ofs-delta') {
-      byte = buf[pos++]!;
+      let byte = buf[pos++]!;
       let rel = byte & 0x7f;
       while (byte & 0x80) {
         byte = buf[pos++]!;
@@ -182,16 +196,8 @@ export class GitObjectStore {
       const offset = this.findInPack(p, oid);
       if (offset < 0) continue;
       const buf = p.pack;
-      let pos = offset;
-      let byte = buf[pos++]!;
-      if (((byte >> 4) & 7) !== 1) return undefined;
-      let size = byte & 0x0f;
-      let shift = 4;
-      while (byte & 0x80) {
-        byte = buf[pos++]!;
-        size += (byte & 0x7f) * 2 ** shift;
-        shift += 7;
-      }
+      const { typeNum, size, dataStart: pos } = readEntryHeader(buf, offset);
+      if (typeNum !== 1) return undefined;
       const want = Math.min(size, COMMIT_HEAD_BYTES);
       const end = this.entryEnd(p);
       const data = want === size ? inflateExact(buf, pos, end, size) : inflateHead(buf, pos, end, want);
