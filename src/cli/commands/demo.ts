@@ -224,18 +224,19 @@ export const demoCommand: CommandSpec = {
         const source = previous
           ? await resolveSource(project.repo, environment, { from: previous }, project.project.promotion)
           : headSource;
+        const request = {
+          environment,
+          source: source.commit,
+          actor: role.actor,
+          approvalIds: [],
+          force: false,
+          operation: 'promote' as const,
+          ...(previous ? { sourceEnvironment: previous } : {}),
+        };
         if (role.approvers.length > 1) {
           // Show the gate at work: before the approvals are recorded, the policy refuses.
           try {
-            await promote(project.deps, {
-              environment,
-              source: source.commit,
-              actor: role.actor,
-              approvalIds: [],
-              force: false,
-              operation: 'promote',
-              ...(previous ? { sourceEnvironment: previous } : {}),
-            });
+            await promote(project.deps, request);
             throw new LlmcmError(`the policy allowed ${environment} without approvals`, {
               code: 'DEMO_GATE',
               kind: 'internal',
@@ -256,13 +257,7 @@ export const demoCommand: CommandSpec = {
         const t0 = Date.now();
         try {
           const result = await promote(project.deps, {
-            environment,
-            source: source.commit,
-            actor: role.actor,
-            approvalIds: [],
-            force: false,
-            operation: 'promote',
-            ...(previous ? { sourceEnvironment: previous } : {}),
+            ...request,
             ...(environment === 'dev' ? { planHash: prepared.plan.hash } : {}),
           });
           const writes = result.stores.reduce((n, s) => n + s.writes, 0);
