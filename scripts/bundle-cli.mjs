@@ -6,12 +6,12 @@
 // The cloud/database clients stay external: they are optional and loaded only by their store.
 //
 // Second output: the code-cached bundles (docs/cli.md). dist/cli/sops-main.cjs holds the sops file
-// commands (decrypt, encrypt, set, ...), dist/cli/check-main.cjs `llmcm check`, each in ONE CommonJS
-// file that the `llmcm` launcher (launch.cts) compiles with a V8 code cache. Each cache is made here
+// commands (decrypt, encrypt, set, ...), dist/cli/check-main.cjs `llmcm check` and
+// dist/cli/scan-main.cjs `llmcm scan`, each in ONE CommonJS file that the `llmcm` launcher (launch.cts) compiles with a V8 code cache. Each cache is made here
 // by running its commands on scratch input (LLMCM_CODE_CACHE=refresh), so that it holds the compiled
 // code of the paths a real run takes, not only the top level.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,7 @@ await build({
 const codeCachedBundles = [
   { entry: 'sops-main', train: trainSopsCodeCache },
   { entry: 'check-main', train: trainCheckCodeCache },
+  { entry: 'scan-main', train: trainScanCodeCache },
 ];
 const launcher = join(outdir, 'launch.cjs');
 chmodSync(launcher, 0o755);
@@ -168,11 +169,13 @@ function trainSopsCodeCache() {
 }
 
 /**
- * Trains the check bundle's cache on the example config repo shipped with the package (environments,
- * schemas, policies), in a scratch git repo: a full keyless check, then `--base HEAD` (the PR path).
+ * A scratch git repository holding a copy of the example config repo shipped with the package
+ * (environments, schemas, policies), committed once; `train(scratch, git, runCli)` then runs on it.
+ * runCli accepts exit code 1 (findings are a normal outcome of check and scan); anything else is a
+ * broken build.
  */
-function trainCheckCodeCache() {
-  const scratch = mkdtempSync(join(tmpdir(), 'llmcm-code-cache-check-'));
+function withExampleRepo(prefix, train) {
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
   try {
     for (const entry of ['environments', 'policies', 'schemas', 'llmcm.yaml', '.sops.yaml']) {
       cpSync(join(root, entry), join(scratch, entry), { recursive: true });
@@ -185,9 +188,14 @@ function trainCheckCodeCache() {
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'code-cache training');
-    const env = { PATH: process.env.PATH, HOME: scratch, LLMCM_CODE_CACHE: 'refresh' };
-    for (const args of [['check'], ['check', '--base', 'HEAD']]) {
-      // Exit code 1 (findings) is a normal outcome of a check; anything else is a broken build.
+    // XDG_CACHE_HOME inside the scratch folder: training never writes to the builder's own caches.
+    const env = {
+      PATH: process.env.PATH,
+      HOME: scratch,
+      XDG_CACHE_HOME: join(scratch, '.cache'),
+      LLMCM_CODE_CACHE: 'refresh',
+    };
+    const runCli = (...args) => {
       try {
         execFileSync(process.execPath, [launcher, ...args], {
           cwd: scratch,
@@ -197,8 +205,60 @@ function trainCheckCodeCache() {
       } catch (error) {
         if (error.status !== 1) throw error;
       }
-    }
+    };
+    train(scratch, git, runCli);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Trains the check bundle's cache: a full keyless check, then `--base HEAD` (the PR path). */
+function trainCheckCodeCache() {
+  withExampleRepo('llmcm-code-cache-check-', (_scratch, _git, runCli) => {
+    runCli('check');
+    runCli('check', '--base', 'HEAD');
+  });
+}
+
+/**
+ * Trains the scan bundle's cache on what hooks and CI run: the working tree, a history of small
+ * edits (one adds a key-shaped value, assembled here so that this file holds none), the staged
+ * changes, and the history again with a gitleaks-format config (the TOML reader and the RE2
+ * translator).
+ */
+function trainScanCodeCache() {
+  withExampleRepo('llmcm-code-cache-scan-', (scratch, git, runCli) => {
+    mkdirSync(join(scratch, '.cache'));
+    const file = join(scratch, 'notes.yaml');
+    const lines = Array.from({ length: 30 }, (_, i) => `setting_${i}: value-${i}`);
+    for (let c = 0; c < 20; c++) {
+      lines[c] =
+        c === 7
+          ? `github_token: ${['gh', 'p_'].join('')}${'aB3dE5fG7h'.repeat(3)}123456`
+          : `setting_${c}: changed-${c}`;
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      git('add', 'notes.yaml');
+      git('commit', '-qm', `edit ${c}`);
+    }
+    writeFileSync(file, `${lines.join('\n')}\nstaged: true\n`);
+    git('add', 'notes.yaml');
+    const report = join(scratch, '.cache', 'report.json');
+    runCli('scan', '.', '--format', 'json', '--report', report);
+    runCli('scan', '--history', '--format', 'json', '--report', report);
+    runCli('scan', '--staged');
+    const config = join(scratch, '.cache', 'gitleaks.toml');
+    const toml = String.raw`title = "code-cache training"
+[[rules]]
+id = "github-pat"
+regex = '''ghp_[0-9a-zA-Z]{36}'''
+keywords = ["ghp_"]
+[[rules]]
+id = "generic-api-key"
+regex = '''(?i)[\w.-]{0,50}?(?:key|token|secret)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|:)[\x60'"\s=]{0,5}([\w.=-]{10,150})(?:[\x60'"\s;]|$)'''
+entropy = 3.5
+keywords = ["key", "token", "secret"]
+`;
+    writeFileSync(config, toml);
+    runCli('scan', '--history', '--config', config, '--no-sops', '--format', 'json', '--report', report);
+  });
 }

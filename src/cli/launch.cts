@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The installed `llmcm` binary. Why a CommonJS launcher in front of the ES-module CLI: Node 20 has no
 // compile cache for ES modules, and a one-file `llmcm decrypt` spends more time loading and compiling
-// JavaScript than decrypting. The sops file commands (the ones scripts run once per file) and
-// `check` (every pull request) are therefore bundled into CommonJS files (dist/cli/*-main.cjs) that
+// JavaScript than decrypting. The sops file commands (the ones scripts run once per file), `check`
+// (every pull request) and `scan` (every pre-commit hook and pull request) are therefore bundled into CommonJS files (dist/cli/*-main.cjs) that
 // this launcher compiles with a V8 code cache made at build time (scripts/bundle-cli.mjs), so their
 // code is not parsed or compiled again on each run. Every other command goes to the ES-module CLI
 // (main.js) unchanged.
@@ -16,7 +16,7 @@ import { Script } from 'node:vm';
 
 /**
  * Command word → the code-cached bundle that runs it. Each bundle's commands must equal the keys
- * of its loaders (sops-commands.ts, check-commands.ts); a unit test checks it.
+ * of its loaders (sops-commands.ts, check-commands.ts, scan-commands.ts); a unit test checks it.
  */
 export const codeCachedBundleOf: Readonly<Record<string, string>> = {
   check: 'check-main.cjs',
@@ -26,6 +26,7 @@ export const codeCachedBundleOf: Readonly<Record<string, string>> = {
   filestatus: 'sops-main.cjs',
   keygen: 'sops-main.cjs',
   rotate: 'sops-main.cjs',
+  scan: 'scan-main.cjs',
   set: 'sops-main.cjs',
   unset: 'sops-main.cjs',
   updatekeys: 'sops-main.cjs',

@@ -1,5 +1,6 @@
 import { checkCommandLoaders } from './check-commands.js';
 import type { CommandLoaders } from './run.js';
+import { scanCommandLoaders } from './scan-commands.js';
 import { sopsFileCommandLoaders } from './sops-commands.js';
 
 /**
@@ -9,6 +10,7 @@ import { sopsFileCommandLoaders } from './sops-commands.js';
 export const commandLoaders: CommandLoaders = {
   ...sopsFileCommandLoaders,
   ...checkCommandLoaders,
+  ...scanCommandLoaders,
   approve: async () => (await import('./commands/approve.js')).approveCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerifyCommand,
@@ -23,6 +25,5 @@ export const commandLoaders: CommandLoaders = {
   promote: async () => (await import('./commands/promote.js')).promoteCommand,
   render: async () => (await import('./commands/render.js')).renderCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
-  scan: async () => (await import('./commands/scan.js')).scanCommand,
   'secret generate': async () => (await import('./commands/secret-generate.js')).secretGenerateCommand,
 };

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -71,7 +71,7 @@ describe('the llmcm launcher (package bin)', () => {
   });
 
   it('ships a code cache made by the build for each bundle', () => {
-    for (const bundle of ['sops-main.cjs', 'check-main.cjs']) {
+    for (const bundle of ['sops-main.cjs', 'check-main.cjs', 'scan-main.cjs']) {
       const cache = join(projectRoot, 'dist', 'cli', `${bundle}.v8-cache`);
       expect(existsSync(cache), bundle).toBe(true);
       expect(statSync(cache).size, bundle).toBeGreaterThan(10_000);
@@ -119,6 +119,35 @@ describe('the llmcm launcher (package bin)', () => {
         text.replace(/"(durationMs|elapsedMs|generatedAt)":\s*[^,}\n]+/g, '"$1":0'),
       );
     }
+  });
+
+  it('runs scan from its bundle with the same report as main.js', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'llmcm-launcher-scan-'));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], { cwd: repo });
+    git('init', '-q');
+    // A key-shaped value assembled at run time (this file holds none), then an edit.
+    writeFileSync(
+      join(repo, 'app.env'),
+      `GITHUB_TOKEN=${['gh', 'p_'].join('')}${'x7Qk2Lm9Pz'.repeat(3)}ab12cd\n`,
+    );
+    git('add', '-A');
+    git('commit', '-qm', 'add');
+    writeFileSync(join(repo, 'app.env'), 'GITHUB_TOKEN=\nMODEL=gpt-4o\n');
+    git('commit', '-qam', 'edit');
+    for (const args of [
+      ['scan', '--history', '--format', 'json'],
+      ['scan', '.', '--format', 'sarif'],
+      ['scan', '--history', '--base', 'no-such-ref'],
+      ['scan', '--config', 'missing.toml', '.'],
+      ['scan', '--help'],
+    ]) {
+      expectSameAsMainJs(build, args, repo, (text) =>
+        text.replace(/"(durationMs|elapsedMs|generatedAt)":\s*[^,}\n]+/g, '"$1":0'),
+      );
+    }
+    // The bundle really found the key (exit code 1), like main.js.
+    expect(run(build.launcher, ['scan', '--history'], repo).status).toBe(1);
   });
 
   it('sends every other command to main.js', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCommandLoaders } from '../../../src/cli/check-commands.js';
 import { commandLoaders } from '../../../src/cli/registry.js';
+import { scanCommandLoaders } from '../../../src/cli/scan-commands.js';
 import { sopsFileCommandLoaders } from '../../../src/cli/sops-commands.js';
 import { projectRoot } from '../../support/tools.js';
 
@@ -21,7 +22,10 @@ describe('the llmcm launcher routing', () => {
     // The launcher keeps its own table (reading the registry would cost a module load).
     expect(commandsOf('sops-main.cjs')).toEqual(Object.keys(sopsFileCommandLoaders).sort());
     expect(commandsOf('check-main.cjs')).toEqual(Object.keys(checkCommandLoaders).sort());
-    expect(new Set(Object.values(codeCachedBundleOf))).toEqual(new Set(['sops-main.cjs', 'check-main.cjs']));
+    expect(commandsOf('scan-main.cjs')).toEqual(Object.keys(scanCommandLoaders).sort());
+    expect(new Set(Object.values(codeCachedBundleOf))).toEqual(
+      new Set(['sops-main.cjs', 'check-main.cjs', 'scan-main.cjs']),
+    );
     // Every routed command exists in the full CLI too (main.js), with the same name.
     for (const word of Object.keys(codeCachedBundleOf)) expect(commandLoaders[word]).toBeTypeOf('function');
   });
