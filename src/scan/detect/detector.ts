@@ -19,6 +19,7 @@ import {
 import { shannonEntropy } from './entropy.js';
 import { runWithDeadline } from './guarded-match.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
+import { StopwordIndex } from './stopword-index.js';
 
 const ALLOW_SIGNATURE = 'gitleaks:allow';
 
@@ -197,10 +198,20 @@ function regexAllowed(a: Allowlist, target: string): boolean {
   return target !== '' && a.regexes !== undefined && matchesGo(a.regexes, target);
 }
 
+/** Lists shorter than this are searched word by word (an index would cost more than it saves). */
+const MIN_INDEXED_STOPWORDS = 32;
+const stopwordIndexes = new WeakMap<Allowlist, StopwordIndex>();
+
 function containsStopword(a: Allowlist, secret: string): boolean {
   if (secret === '' || a.stopwords.length === 0) return false;
   const lower = secret.toLowerCase();
-  return a.stopwords.some((w) => lower.includes(w));
+  if (a.stopwords.length < MIN_INDEXED_STOPWORDS) return a.stopwords.some((w) => lower.includes(w));
+  let index = stopwordIndexes.get(a);
+  if (index === undefined) {
+    index = new StopwordIndex(a.stopwords);
+    stopwordIndexes.set(a, index);
+  }
+  return index.containsAny(lower);
 }
 
 /** gitleaks checkCommitOrPathAllowed: may the whole fragment be skipped? */
