@@ -25,7 +25,7 @@ import {
   resolveCommit,
   walkCommits,
 } from './git-source.js';
-import { addedLinesOfBytes } from './line-diff.js';
+import { addedLinesOfBytes, type LineStart } from './line-diff.js';
 import { asFragment, STRUCTURED, sopsFindings } from './sops-checks.js';
 
 /**
@@ -125,10 +125,17 @@ class BlobScanner {
    * scans each run of added lines as one fragment, exactly what gitleaks scans for that hunk, once
    * per distinct text (cherry-picks, backports and rebased copies cost nothing again).
    */
-  scanChange(oid: string, path: string, bytes: Uint8Array, added: number[], newFile: boolean): RawFinding[] {
+  scanChange(
+    oid: string,
+    path: string,
+    bytes: Uint8Array,
+    added: number[],
+    newFile: boolean,
+    from?: LineStart,
+  ): RawFinding[] {
     if (added.length === 0) return [];
     if (newFile) return attribute(this.scan(oid, path, bytes).findings, added, undefined);
-    const lines = new LineCursor(bytes);
+    const lines = new LineCursor(bytes, from);
     const out: RawFinding[] = [];
     let i = 0;
     while (i < added.length) {
@@ -173,14 +180,17 @@ function decodeUtf8(bytes: Uint8Array): string {
  * newline byte, so decoding whole lines gives exactly the lines of the decoded text.
  */
 class LineCursor {
-  private line = 1;
-  private offset = 0;
+  private line: number;
+  private offset: number;
   private readonly bytes: Buffer;
 
-  constructor(bytes: Uint8Array) {
+  /** `from`: a known line start at or before the first line to be read (default: line 1). */
+  constructor(bytes: Uint8Array, from: LineStart = { line: 1, offset: 0 }) {
     this.bytes = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.line = from.line;
+    this.offset = from.offset;
   }
 
   private seek(line: number): number {
@@ -298,8 +308,8 @@ export async function scanCommits(
       pending = await reader.retry(() => collectChanges(reader, blobs, options, info));
     }
     for (let p = 0; p < pending.length; p++) {
-      const { change, bytes, added } = pending[p]!;
-      const introduced = blobs.scanChange(change.newOid, change.path, bytes, added, !change.oldOid);
+      const { change, bytes, added, from } = pending[p]!;
+      const introduced = blobs.scanChange(change.newOid, change.path, bytes, added, !change.oldOid, from);
       for (let i = 0; i < introduced.length; i++) {
         const f = withCommit(introduced[i]!, info);
         if (!allowedForCommit(options.config, f, info.sha)) findings.push(f);
@@ -316,6 +326,8 @@ interface PendingChange {
   change: FileChange;
   bytes: Uint8Array;
   added: number[];
+  /** Where the added lines can start being looked for (see addedLinesOfBytes). */
+  from: LineStart;
 }
 
 /**
@@ -357,7 +369,8 @@ function collectChanges(
     if (newBytes === undefined) continue;
     const oldBytes = change.oldOid ? textBlob(reader, change.oldOid) : undefined;
     if (change.oldOid && oldBytes === undefined) continue; // binary before: git shows no text diff
-    let added = addedLinesOfBytes(oldBytes, newBytes);
+    const from: LineStart = { line: 1, offset: 0 };
+    let added = addedLinesOfBytes(oldBytes, newBytes, from);
     // A merge introduces only what none of its parents had (like git's combined diff).
     for (let p = 1; p < info.parents.length; p++) {
       const parent = info.parents[p]!;
@@ -371,7 +384,7 @@ function collectChanges(
       const keep = new Set(addedLinesOfBytes(otherBytes, newBytes));
       added = added.filter((l) => keep.has(l));
     }
-    if (added.length > 0) out.push({ change, bytes: newBytes, added });
+    if (added.length > 0) out.push({ change, bytes: newBytes, added, from });
   }
   return out;
 }
@@ -443,9 +456,10 @@ export async function scanStaged(
     const newBytes = await reader.retry(() => textBlob(reader, change.newOid));
     if (newBytes === undefined) continue;
     const oldBytes = change.oldOid ? await reader.retry(() => textBlob(reader, change.oldOid!)) : undefined;
-    const added = addedLinesOfBytes(oldBytes, newBytes);
+    const from: LineStart = { line: 1, offset: 0 };
+    const added = addedLinesOfBytes(oldBytes, newBytes, from);
     if (added.length === 0) continue;
-    findings.push(...blobs.scanChange(change.newOid, change.path, newBytes, added, !change.oldOid));
+    findings.push(...blobs.scanChange(change.newOid, change.path, newBytes, added, !change.oldOid, from));
     if (options.sopsAware !== false && STRUCTURED.test(change.path)) {
       const newText = decodeUtf8(newBytes);
       const keys = encryptedShape(change.path, newText);

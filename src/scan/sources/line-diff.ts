@@ -220,14 +220,30 @@ function countByteLines(bytes: Buffer, from: number, to: number): number {
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** A line of a blob by number (1-based) and the byte offset where it starts. */
+export interface LineStart {
+  line: number;
+  offset: number;
+}
+
 /**
  * `addedLinesOfTexts` on the UTF-8 decoded blobs, computed on the bytes: the common prefix and
  * suffix are found with native comparisons and only the changed middle is decoded and split into
  * lines. For valid UTF-8 the result is identical (a newline byte is always a whole character, so
  * both find the same line boundaries); like git, it compares bytes, not decoded text.
+ * `start`, when given, receives a line of the new blob at or before the first added line (where
+ * the common prefix ends), so that a reader of the added lines need not count lines from the top.
  */
-export function addedLinesOfBytes(oldBytes: Uint8Array | undefined, newBytes: Uint8Array): number[] {
+export function addedLinesOfBytes(
+  oldBytes: Uint8Array | undefined,
+  newBytes: Uint8Array,
+  start?: LineStart,
+): number[] {
   const b = asBuffer(newBytes);
+  if (start) {
+    start.line = 1;
+    start.offset = 0;
+  }
   if (oldBytes === undefined || oldBytes.length === 0) {
     const n = countByteLines(b, 0, b.length);
     return Array.from({ length: n }, (_, i) => i + 1);
@@ -239,6 +255,11 @@ export function addedLinesOfBytes(oldBytes: Uint8Array | undefined, newBytes: Ui
   // Whole common lines end at the last newline inside the common prefix.
   const cut = p === 0 ? 0 : a.lastIndexOf(10, p - 1) + 1;
   const prefixLines = cut === 0 ? 0 : countByteLines(a, 0, cut);
+  if (start) {
+    // The common prefix is the same bytes in both blobs: line prefixLines + 1 starts at `cut` in each.
+    start.line = prefixLines + 1;
+    start.offset = cut;
+  }
   const s = commonSuffixBytes(a, b, min - cut);
   // The common suffix starts on a line boundary only where both texts start a line there.
   const startsLine = (t: Buffer, at: number): boolean => at === cut || t[at - 1] === 10;

@@ -142,9 +142,15 @@ describe('addedLineNumbers (Myers)', () => {
     const bytes = (t: string | undefined) => (t === undefined ? undefined : Buffer.from(t, 'utf8'));
     fc.assert(
       fc.property(fc.option(text, { nil: undefined }), text, (oldText, newText) => {
-        expect(addedLinesOfBytes(bytes(oldText), bytes(newText)!)).toEqual(
-          addedLinesOfTexts(oldText, newText),
-        );
+        const start = { line: 0, offset: -1 };
+        const added = addedLinesOfBytes(bytes(oldText), bytes(newText)!, start);
+        expect(added).toEqual(addedLinesOfTexts(oldText, newText));
+        // The start hint names a real line start of the new blob, at or before the first added line.
+        const newBytes = bytes(newText)!;
+        let lineStart = 0;
+        for (let line = 1; line < start.line; line++) lineStart = newBytes.indexOf(10, lineStart) + 1;
+        expect(start.offset).toBe(lineStart);
+        if (added.length > 0) expect(start.line).toBeLessThanOrEqual(added[0]!);
       }),
       { numRuns: 3000 },
     );
