@@ -30,13 +30,31 @@ type Range = [number, number];
 
 type Node =
   | { t: 'lit'; cp: number; fold: boolean }
-  | { t: 'class'; negated: boolean; ranges: Range[]; props: string[] }
+  | { t: 'class'; negated: boolean; ranges: Range[]; props: string[]; complements?: ClassTerm[] }
   | { t: 'assert'; js: string }
   | { t: 'group'; capture: boolean; body: Node }
   | { t: 'alt'; alts: Node[] }
   | { t: 'concat'; items: Node[] }
   | { t: 'repeat'; min: number; max: number; greedy: boolean; body: Node }
   | { t: 'empty' };
+
+/**
+ * Part of a class that is the complement of a set JS can only write as a class of its own:
+ * (?i)\P{Lu} inside brackets is "not (Lu or its fold partners)", [^\p{Lu}...], which a single
+ * bracket class cannot union with other members. A class node matches ranges ∪ props ∪ every
+ * complement (then negated if `negated`).
+ */
+interface ClassTerm {
+  ranges: Range[];
+  props: string[];
+}
+
+/** A class escape (\d, \pL, ...): ranges ∪ props, complemented when `negated`. */
+interface ClassEscape {
+  negated: boolean;
+  ranges: Range[];
+  props: string[];
+}
 
 interface Flags {
   i: boolean;
@@ -110,10 +128,15 @@ const posixClasses: Record<string, Range[]> = {
   ],
 };
 
-const unicodeCategories = new Set([
+/**
+ * Go's unicode.Categories keys (Go 1.25+ also has Cn and LC). regexp/syntax looks names up after
+ * canonicalName (see canonicalGoName), and every key here is already canonical.
+ */
+const goCategories = new Set([
   'C',
   'Cc',
   'Cf',
+  'Cn',
   'Co',
   'Cs',
   'L',
@@ -149,38 +172,189 @@ const unicodeCategories = new Set([
   'Zs',
 ]);
 
-/** Simple case folding orbit of a code point, as Go's unicode.SimpleFold walks it. */
-export function foldOrbit(cp: number): number[] {
-  const known = foldCache.get(cp);
-  if (known) return known;
-  const orbit = computeFoldOrbit(cp);
-  foldCache.set(cp, orbit);
-  return orbit;
+/**
+ * The keys of Go's unicode.Scripts (Unicode 15.0.0) that regexp/syntax can reach: since Go 1.25 it
+ * looks names up after canonicalName, which drops underscores and lowercases all but the first
+ * letter, so `\p{Old_Italic}` or `\p{SignWriting}` no longer name anything in Go and are
+ * rejected there (the interop test checks this list against the Go toolchain).
+ */
+const goScripts = new Set(
+  (
+    'Adlam Ahom Arabic Armenian Avestan Balinese Bamum Batak Bengali Bhaiksuki Bopomofo Brahmi ' +
+    'Braille Buginese Buhid Carian Chakma Cham Cherokee Chorasmian Common Coptic Cuneiform Cypriot ' +
+    'Cyrillic Deseret Devanagari Dogra Duployan Elbasan Elymaic Ethiopic Georgian Glagolitic Gothic ' +
+    'Grantha Greek Gujarati Gurmukhi Han Hangul Hanunoo Hatran Hebrew Hiragana Inherited Javanese ' +
+    'Kaithi Kannada Katakana Kawi Kharoshthi Khmer Khojki Khudawadi Lao Latin Lepcha Limbu Lisu ' +
+    'Lycian Lydian Mahajani Makasar Malayalam Mandaic Manichaean Marchen Medefaidrin Miao Modi ' +
+    'Mongolian Mro Multani Myanmar Nabataean Nandinagari Newa Nko Nushu Ogham Oriya Osage Osmanya ' +
+    'Palmyrene Phoenician Rejang Runic Samaritan Saurashtra Sharada Shavian Siddham Sinhala Sogdian ' +
+    'Soyombo Sundanese Syriac Tagalog Tagbanwa Takri Tamil Tangsa Tangut Telugu Thaana Thai Tibetan ' +
+    'Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Yezidi Yi'
+  ).split(' '),
+);
+
+/** Go's unicode.CategoryAliases, keyed by canonicalName as regexp/syntax looks them up. */
+const goCategoryAliases: Record<string, string> = {
+  Casedletter: 'LC',
+  Closepunctuation: 'Pe',
+  Cntrl: 'Cc',
+  Combiningmark: 'M',
+  Connectorpunctuation: 'Pc',
+  Control: 'Cc',
+  Currencysymbol: 'Sc',
+  Dashpunctuation: 'Pd',
+  Decimalnumber: 'Nd',
+  Digit: 'Nd',
+  Enclosingmark: 'Me',
+  Finalpunctuation: 'Pf',
+  Format: 'Cf',
+  Initialpunctuation: 'Pi',
+  Letter: 'L',
+  Letternumber: 'Nl',
+  Lineseparator: 'Zl',
+  Lowercaseletter: 'Ll',
+  Mark: 'M',
+  Mathsymbol: 'Sm',
+  Modifierletter: 'Lm',
+  Modifiersymbol: 'Sk',
+  Nonspacingmark: 'Mn',
+  Number: 'N',
+  Openpunctuation: 'Ps',
+  Other: 'C',
+  Otherletter: 'Lo',
+  Othernumber: 'No',
+  Otherpunctuation: 'Po',
+  Othersymbol: 'So',
+  Paragraphseparator: 'Zp',
+  Privateuse: 'Co',
+  Punct: 'P',
+  Punctuation: 'P',
+  Separator: 'Z',
+  Spaceseparator: 'Zs',
+  Spacingmark: 'Mc',
+  Surrogate: 'Cs',
+  Symbol: 'S',
+  Titlecaseletter: 'Lt',
+  Unassigned: 'Cn',
+  Uppercaseletter: 'Lu',
+};
+
+/**
+ * The names with a case-folding table in Go (unicode.FoldCategory and unicode.FoldScript): under
+ * (?i) only these classes grow by their fold partners. Every other class is used unfolded, even
+ * where folding would add something (\p{LC} has no table, so (?i)\p{LC} does not match U+0345).
+ */
+const goFoldableNames = new Set(['L', 'Ll', 'Lt', 'Lu', 'M', 'Mn', 'Common', 'Greek', 'Inherited']);
+
+/** regexp/syntax's canonicalName: drop ' ', '_' and '-', uppercase the first letter, lowercase the rest. */
+function canonicalGoName(name: string): string {
+  let out = '';
+  let first = true;
+  for (const ch of name) {
+    if (ch === '_' || ch === '-' || ch === ' ') continue;
+    if (first) {
+      out += ch >= 'a' && ch <= 'z' ? ch.toUpperCase() : ch;
+      first = false;
+    } else {
+      out += ch >= 'A' && ch <= 'Z' ? ch.toLowerCase() : ch;
+    }
+  }
+  return out;
 }
 
-const foldCache = new Map<number, number[]>();
+/** A Go Unicode class name resolved to a JS property escape (or plain ranges), as unicodeTable does. */
+interface GoUnicodeClass {
+  /** `\p{..}` for JS (u flag), or undefined when `ranges` is the whole class. */
+  js: string | undefined;
+  ranges: Range[];
+  /** The table is inverted (Go's "Assigned" is "not Cn"). */
+  invert: boolean;
+  /** Go has a fold table for it: (?i) adds the case partners. */
+  fold: boolean;
+}
 
-function computeFoldOrbit(cp: number): number[] {
-  const out = new Set<number>([cp]);
-  if (cp < 0x80) {
-    if (cp >= 0x41 && cp <= 0x5a) out.add(cp + 0x20);
-    else if (cp >= 0x61 && cp <= 0x7a) out.add(cp - 0x20);
-  } else {
-    const s = String.fromCodePoint(cp);
-    for (const v of [s.toLowerCase(), s.toUpperCase()]) {
-      const c = v.codePointAt(0)!;
-      if (v.length === String.fromCodePoint(c).length) out.add(c);
+function resolveGoUnicodeClass(rawName: string): GoUnicodeClass | undefined {
+  const name = canonicalGoName(rawName);
+  switch (name) {
+    case 'Any':
+      return { js: undefined, ranges: [[0, MAX_RUNE]], invert: false, fold: false };
+    case 'Assigned':
+      return { js: '\\p{Cn}', ranges: [], invert: true, fold: false };
+    case 'Ascii':
+      return { js: undefined, ranges: [[0, 0x7f]], invert: false, fold: true };
+    case 'Lc':
+      return { js: '\\p{LC}', ranges: [], invert: false, fold: false };
+  }
+  const category = goCategories.has(name) ? name : goCategoryAliases[name];
+  if (category !== undefined) {
+    return { js: `\\p{${category}}`, ranges: [], invert: false, fold: goFoldableNames.has(category) };
+  }
+  if (goScripts.has(name)) {
+    return { js: `\\p{Script=${name}}`, ranges: [], invert: false, fold: goFoldableNames.has(name) };
+  }
+  return undefined;
+}
+
+/**
+ * Go's simple case folding orbits (unicode.SimpleFold, Unicode 15.0.0), which Go's (?i) uses for
+ * literals, ranges and Unicode classes. JS case mappings give different orbits (µ Μ μ, Σ ς σ,
+ * Ǆ ǅ ǆ, ß ẞ, ı, Cyrillic ᲀ.., newer Unicode pairs), so the table is embedded rather than derived.
+ * Each entry links an orbit's smallest member to another member: "start[:count|.count]+delta" in
+ * base 36, ':' stepping by 2 and '.' by 1. The interop test (go-regexp.test.ts) compares every code
+ * point with the Go toolchain and prints a regenerated table when Go's data changes.
+ */
+const GO_FOLD_EDGES = [
+  '74:o+1 8i:3+1 8p:8+1 96:n+1 ah:3+1 aq:2+1 av+1 az+1 b5+1 bc+1 bk:3+1 br+1 bw+1 bz+1 c3:2+1 c8+1',
+  'cc+1 ck+1 cn+1 cq+1 ct:8+1 da:9+1 dt+1 dw+1 e0:k+1 f6:9+1 fv+1 g1+1 g6:5+1 og:2+1 om+1 rc:c+1',
+  's7+1 sa+1 v4:h+1 wa:r+1 xt:7+1 y8:1c+1 5xc:23+1 61s:1c+1 6mb+1 8rk+1 8rr:3+1 8s2+1 8s5+1',
+  '8sg:1e+1 8vf:2+1 8vm+1 wu8:5+1 wuk:h+1 ww0:e+1 x0i:7+1 x0y:v+1 x2x:2+1 x32:5+1 x3f+1 x3k:2+1',
+  'x3q:a+1 x4k:8+1 x53:2+1 x5c+1 x5i:2+1 x6d+1 ck+2 cn+2 cq+2 dt+2 s2+7 6at+7 r3+8 3xs.6+8 64g.8+8',
+  '64w.6+8 65c.8+8 65s.8+8 668.6+8 66p:4+8 674.8+8 680.8+8 68g.8+8 68w.8+8 69c.2+8 6a8.2+8 6ao.2+8',
+  '69f+9 69v+9 6b7+9 xs+f 6lc.g+g 792.q+q 6k2+s pv+v 1t.q+w 5c.n+w 60.7+w pd.8+w pm.2+w pp.5+w',
+  'pv.9+w sw.w+w 1ee9.q+w 1jfk.w+w 20cg.w+w 2olc.y+y p4.3+11 p2+12 1fn4.b+13 1fng.f+13 1fnw.7+13',
+  '1fo4.2+13 1fcw.14+14 1fhs.10+14 py+1b 10x.12+1c 8ow.1c+1c x3o+1c ps+1i cf+1k pk+1l 600+1n pe+1q',
+  'pa.2+1r p8+1s 1h1c.1f+1s g4+1x g5+1z 67k.2+22 b2+27 pt+28 sg.g+28 n9+2c pm+2e 67m.4+2e pk+2k',
+  'ph+2o b9+2p 67q.2+2s 67u.2+34 n9+38 ov+38 73+3d 67w.2+3i 67s.2+3k bi+3m or.3+3m be+4j ao+5f',
+  'b3+5m b4+5n ax.2+5p b7+5p au+5q b8+5r bb+5t ap+5u ba+5v bg+5v bh+5x bj+5y c1.2+61 bq+62 bt+62',
+  'by+62 c7+63 2b+8c 51+kn 51+lj x4j+ps 3bk.17+2bk 3ct.3+2bk 5tp+2xy v6+4rp tm+4t8 td.2+4te te+4tf',
+  'ta+4tg t0+4tp sy+4tq 3a8.12+5ls 3bb+5ls 3bh+5ls n9+5mh q1+5tp 67+5vj 5h+6ee 23+6hr hp+89z h7+8af',
+  'hd+8al gh+8bg gi+8bi gg+8bj fy+8bs fu+8bv fz.2+8cf 5mw+r7m 5mw+r7n 5tl+r9g 5u6+raw 3vk.28+tzk',
+  'im+wlu il+wlx h1+wmg hz+wmi h8+wn5 hu+wn7 h2+wn8 h6+wn8 gx+wnf gs+wnj',
+].join(' ');
+
+/** Code point → its orbit (sorted, shared: never mutate), for code points with fold partners. */
+let goFoldTable: Map<number, readonly number[]> | undefined;
+
+function foldTable(): Map<number, readonly number[]> {
+  if (goFoldTable) return goFoldTable;
+  const orbits = new Map<number, number[]>();
+  for (const run of GO_FOLD_EDGES.split(' ')) {
+    const m = /^([0-9a-z]+)(?:([:.])([0-9a-z]+))?\+([0-9a-z]+)$/.exec(run)!;
+    const start = Number.parseInt(m[1]!, 36);
+    const stride = m[2] === ':' ? 2 : 1;
+    const count = m[3] === undefined ? 1 : Number.parseInt(m[3], 36);
+    const delta = Number.parseInt(m[4]!, 36);
+    for (let k = 0; k < count; k++) {
+      const smallest = start + k * stride;
+      let orbit = orbits.get(smallest);
+      if (!orbit) {
+        orbit = [smallest];
+        orbits.set(smallest, orbit);
+      }
+      orbit.push(smallest + delta);
     }
   }
-  // The two non-ASCII members of ASCII orbits (Kelvin sign and long s) fold like Go does.
-  for (const c of [...out]) {
-    if (c === 0x6b || c === 0x4b || c === 0x212a) {
-      out.add(0x6b).add(0x4b).add(0x212a);
-    } else if (c === 0x73 || c === 0x53 || c === 0x17f) {
-      out.add(0x73).add(0x53).add(0x17f);
-    }
+  goFoldTable = new Map();
+  for (const orbit of orbits.values()) {
+    orbit.sort((a, b) => a - b);
+    for (const cp of orbit) goFoldTable.set(cp, orbit);
   }
-  return [...out];
+  return goFoldTable;
+}
+
+/** Simple case folding orbit of a code point (itself included, sorted), as Go's unicode.SimpleFold walks it. */
+export function foldOrbit(cp: number): readonly number[] {
+  return foldTable().get(cp) ?? [cp];
 }
 
 function normalizeRanges(ranges: Range[]): Range[] {
@@ -214,12 +388,7 @@ let foldPairs: [number, number][] | undefined;
 function allFoldPairs(): [number, number][] {
   if (foldPairs) return foldPairs;
   foldPairs = [];
-  for (let cp = 0; cp <= FOLD_SCAN_LIMIT; cp++) {
-    if (cp >= 0xd800 && cp <= 0xdfff) continue;
-    const ch = String.fromCodePoint(cp);
-    if (ch.toLowerCase() === ch && ch.toUpperCase() === ch && cp !== 0x17f && cp !== 0x212a) continue;
-    for (const f of foldOrbit(cp)) if (f !== cp) foldPairs.push([cp, f]);
-  }
+  for (const [cp, orbit] of foldTable()) for (const f of orbit) if (f !== cp) foldPairs.push([cp, f]);
   return foldPairs;
 }
 
@@ -299,6 +468,44 @@ function computeFoldRanges(rangesIn: Range[]): Range[] {
     }
   }
   return normalizeRanges(out);
+}
+
+/** Fold partners of JS property classes, by property escape (see foldPropertyExtras). */
+const propertyFolds = new Map<string, Range[]>();
+
+/** Gaps of at most this many code points between fold partners are bridged through the class itself. */
+const BRIDGE_GAP = 64;
+
+/**
+ * What Go's fold table adds to a Unicode class under (?i): every code point outside the property
+ * whose fold orbit meets it (for \p{Lu}, the lower and title case partners of upper case letters).
+ * Members of the property are free to include as well (the result is always used together with the
+ * property), so runs such as U+0100..U+017F collapse into one range where the partners alternate
+ * with members: about 100 ranges for Lu or Ll instead of 1,400 code points.
+ */
+function foldPropertyExtras(js: string): Range[] {
+  const known = propertyFolds.get(js);
+  if (known) return known;
+  const re = new RegExp(`^${js}$`, 'u');
+  const inProperty = (cp: number): boolean => re.test(String.fromCodePoint(cp));
+  const partners: number[] = [];
+  for (const [cp, orbit] of foldTable()) if (!inProperty(cp) && orbit.some(inProperty)) partners.push(cp);
+  partners.sort((a, b) => a - b);
+  const out: Range[] = [];
+  for (const cp of partners) {
+    const last = out[out.length - 1];
+    if (last && cp - last[1] <= BRIDGE_GAP) {
+      let bridged = true;
+      for (let x = last[1] + 1; x < cp && bridged; x++) bridged = inProperty(x);
+      if (bridged) {
+        last[1] = cp;
+        continue;
+      }
+    }
+    out.push([cp, cp]);
+  }
+  propertyFolds.set(js, out);
+  return out;
 }
 
 class Parser {
@@ -585,7 +792,7 @@ class Parser {
   }
 
   /** \d \s \w (and negations) and \p{..}: ranges, or a JS property escape. */
-  private parseClassEscape(flags: Flags): { negated: boolean; ranges: Range[]; props: string[] } {
+  private parseClassEscape(flags: Flags): ClassEscape {
     const start = this.pos;
     const c = this.src[this.pos + 1]!;
     this.pos += 2;
@@ -613,14 +820,20 @@ class Parser {
       negated = !negated;
       name = name.slice(1);
     }
-    if (name === 'Any') return { negated, ranges: [[0, MAX_RUNE]], props: [] };
-    const js = unicodeCategories.has(name) ? `\\p{${name}}` : `\\p{Script=${name}}`;
+    const cls = resolveGoUnicodeClass(name);
+    if (!cls) this.fail(`invalid character class range \\p{${name}}`, start);
+    if (cls.invert) negated = !negated;
+    // Go (parseUnicodeClass) adds the fold table to the class first and negates after: (?i)\P{Lu}
+    // is "neither Lu nor a case partner of Lu", so it matches neither 'A' nor 'a'.
+    const fold = flags.i && cls.fold;
+    if (cls.js === undefined)
+      return { negated, ranges: fold ? foldRanges(cls.ranges) : cls.ranges, props: [] };
     try {
-      new RegExp(js, 'u');
+      new RegExp(cls.js, 'u');
     } catch {
-      this.fail(`invalid character class range \\p{${name}}`, start);
+      this.fail(`invalid character class range \\p{${name}} (no JavaScript equivalent)`, start);
     }
-    return { negated, ranges: [], props: [js] };
+    return { negated, ranges: fold ? foldPropertyExtras(cls.js) : [], props: [cls.js] };
   }
 
   private parseClass(flags: Flags): Node {
@@ -637,6 +850,7 @@ class Parser {
     // match 'I', through U+0131).
     const groups: Range[] = [];
     const props: string[] = [];
+    const complements: ClassTerm[] = [];
     let first = true;
     for (;;) {
       const c = this.peek();
@@ -660,11 +874,17 @@ class Parser {
         const n = this.src[this.pos + 1];
         if (n !== undefined && 'dDsSwWpP'.includes(n)) {
           const cls = this.parseClassEscape(flags);
-          if (cls.props.length > 0) {
-            // A negated property inside a class: \P{x} / \p{^x}
-            for (const p of cls.props) props.push(cls.negated ? p.replace('\\p', '\\P') : p);
-          } else {
+          if (cls.props.length === 0) {
             groups.push(...(cls.negated ? negateRanges(cls.ranges) : cls.ranges));
+          } else if (!cls.negated) {
+            // Already folded (its fold partners are in cls.ranges): the class does not fold it again.
+            props.push(...cls.props);
+            groups.push(...cls.ranges);
+          } else if (cls.ranges.length === 0) {
+            // A negated property inside a class: \P{x} / \p{^x}
+            for (const p of cls.props) props.push(p.replace('\\p', '\\P'));
+          } else {
+            complements.push({ ranges: cls.ranges, props: cls.props });
           }
           continue;
         }
@@ -682,7 +902,9 @@ class Parser {
     ranges = normalizeRanges(ranges);
     if (flags.i) ranges = foldRanges(ranges);
     if (groups.length > 0) ranges = normalizeRanges([...ranges, ...groups]);
-    return { t: 'class', negated, ranges, props };
+    return complements.length > 0
+      ? { t: 'class', negated, ranges, props, complements }
+      : { t: 'class', negated, ranges, props };
   }
 
   private parseClassChar(): number {
@@ -759,14 +981,61 @@ function emitRanges(ranges: Range[]): string {
 /** Emitted classes by mode and content: rule sets repeat the same (folded) classes many times. */
 const emittedClasses = new Map<string, string>();
 
-function emitClass(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
-  const key = `${emitMode}${negatedIn ? '^' : ''}${props.join('')}:${rangesIn.map((r) => `${r[0]}-${r[1]}`).join(',')}`;
+function rangesKey(ranges: Range[]): string {
+  return ranges.map((r) => `${r[0]}-${r[1]}`).join(',');
+}
+
+function emitClass(
+  negatedIn: boolean,
+  rangesIn: Range[],
+  props: string[],
+  complements: ClassTerm[] = [],
+): string {
+  let key = `${emitMode}${negatedIn ? '^' : ''}${props.join('')}:${rangesKey(rangesIn)}`;
+  for (const c of complements) key += `/${c.props.join('')}:${rangesKey(c.ranges)}`;
   const known = emittedClasses.get(key);
   if (known !== undefined) return known;
   // NoAsciiForm propagates uncached: it is rare and the caller handles it.
-  const out = emitClassUncached(negatedIn, rangesIn, props);
+  const out =
+    complements.length > 0
+      ? emitClassWithComplements(negatedIn, rangesIn, props, complements)
+      : emitClassUncached(negatedIn, rangesIn, props);
   emittedClasses.set(key, out);
   return out;
+}
+
+/**
+ * A class with complemented members (see ClassTerm), which one JS class (u flag, no v flag) cannot
+ * write: positive, an alternation of single-code-point classes, (?:[base]|[^c1]|...); negated, the
+ * complement of that union, a lookahead excluding all but one member before the last one's
+ * complement, (?:(?![base]|[^c2])[c1]). Both match exactly one code point and are atomic groups.
+ */
+function emitClassWithComplements(
+  negated: boolean,
+  ranges: Range[],
+  props: string[],
+  complements: ClassTerm[],
+): string {
+  if (emitMode === 'ascii') throw new NoAsciiForm();
+  const base = emitRanges(normalizeRanges(ranges)) + props.join('');
+  const sets = complements.map((c) => emitRanges(normalizeRanges(c.ranges)) + c.props.join(''));
+  if (!negated) {
+    const parts = sets.map((c) => `[^${c}]`);
+    if (base !== '') parts.unshift(`[${base}]`);
+    return parts.length === 1 ? parts[0]! : `(?:${parts.join('|')})`;
+  }
+  const [first, ...rest] = sets;
+  const excluded = rest.map((c) => `[^${c}]`);
+  if (base !== '') excluded.unshift(`[${base}]`);
+  return excluded.length === 0 ? `[${first}]` : `(?:(?!${excluded.join('|')})[${first}])`;
+}
+
+/** Does the class node emit a lookahead (see emitClassWithComplements)? */
+function classHasLookahead(node: Extract<Node, { t: 'class' }>): boolean {
+  const complements = node.complements?.length ?? 0;
+  return (
+    node.negated && complements > 0 && (complements > 1 || node.ranges.length > 0 || node.props.length > 0)
+  );
 }
 
 function emitClassUncached(negatedIn: boolean, rangesIn: Range[], props: string[]): string {
@@ -807,7 +1076,7 @@ function emit(node: Node): string {
       return emitCodePoint(node.cp);
     }
     case 'class':
-      return emitClass(node.negated, node.ranges, node.props);
+      return emitClass(node.negated, node.ranges, node.props, node.complements);
     case 'assert':
       return node.js;
     case 'group':
@@ -995,7 +1264,7 @@ function isMaskable(node: Node): boolean {
       return cps.every((cp) => cp < MASK);
     }
     case 'class':
-      if (node.props.length > 0) return false;
+      if (node.props.length > 0 || node.complements) return false;
       return treatsMaskUniformly(node.negated ? negateRanges(node.ranges) : normalizeRanges(node.ranges));
     case 'assert':
     case 'empty':
@@ -1014,6 +1283,8 @@ function hasLookaround(node: Node): boolean {
   switch (node.t) {
     case 'assert':
       return node.js.startsWith('(?');
+    case 'class':
+      return classHasLookahead(node);
     case 'group':
     case 'repeat':
       return hasLookaround(node.body);

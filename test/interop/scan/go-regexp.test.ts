@@ -14,6 +14,7 @@ import {
   compileGoRegex,
   findAllIndex,
   findSubmatch,
+  foldOrbit,
   isAsciiText,
   maskNonAscii,
   translateGoRegex,
@@ -31,6 +32,21 @@ interface OracleAnswer {
 
 let oracleBin = '';
 
+/** The Unicode data Go's regexp/syntax folds and names classes with (the oracle's -tables mode). */
+interface GoTables {
+  unicode: string;
+  orbits: number[][];
+  foldCategory: Record<string, [number, number][]>;
+  foldScript: Record<string, [number, number][]>;
+  categories: string[];
+  scripts: string[];
+  categoryAliases: Record<string, string>;
+}
+
+function askGoTables(): GoTables {
+  return JSON.parse(execFileSync(oracleBin, ['-tables'], { maxBuffer: 1 << 28 }).toString()) as GoTables;
+}
+
 function askGo(requests: { pattern: string; input: string }[]): OracleAnswer[] {
   const out = execFileSync(oracleBin, {
     input: `${requests.map((r) => JSON.stringify(r)).join('\n')}\n`,
@@ -41,6 +57,34 @@ function askGo(requests: { pattern: string; input: string }[]): OracleAnswer[] {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as OracleAnswer);
+}
+
+/**
+ * The compact form of the fold orbits embedded in translate.ts (GO_FOLD_EDGES): each orbit's
+ * smallest member linked to each other member, as runs "start[:count|.count]+delta" in base 36
+ * (':' steps by 2, '.' by 1).
+ */
+function encodeFoldEdges(orbits: number[][]): string {
+  const edges: [number, number][] = [];
+  for (const orbit of orbits) for (const cp of orbit.slice(1)) edges.push([orbit[0]!, cp - orbit[0]!]);
+  edges.sort((x, y) => x[1] - y[1] || x[0] - y[0]);
+  const runs: string[] = [];
+  for (let i = 0; i < edges.length; ) {
+    const [start, delta] = edges[i]!;
+    let j = i + 1;
+    let stride = 1;
+    const next = edges[j];
+    if (next && next[1] === delta && (next[0] - start === 1 || next[0] - start === 2)) {
+      stride = next[0] - start;
+      while (j < edges.length && edges[j]![1] === delta && edges[j]![0] - edges[j - 1]![0] === stride) j++;
+    }
+    const n = j - i;
+    runs.push(
+      `${start.toString(36)}${n > 1 ? (stride === 2 ? ':' : '.') + n.toString(36) : ''}+${delta.toString(36)}`,
+    );
+    i = j;
+  }
+  return runs.join(' ');
 }
 
 /** Go reports byte offsets; convert to UTF-16 offsets of the same string. */
@@ -130,6 +174,91 @@ function mismatches(items: Comparison[]): string[] {
   return bad;
 }
 
+/**
+ * Members of case-fold orbits where Go's simple folding and JS's case mappings part ways: k K U+212A,
+ * s S U+017F, µ Μ μ, Ǆ ǅ ǆ (and the other titlecase digraphs), ß ẞ, Σ ς σ, θ ϑ ϴ, ι ͅ ι, ᾀ ᾈ,
+ * Cherokee (upper in Lu, lower in Ll, folding to upper), Georgian Mkhedruli/Mtavruli and
+ * Asomtavruli/Nuskhuri, Cyrillic в ᲀ, İ ı (no simple fold partner), Ω/Å signs, and caseless text.
+ */
+const FOLD_ORBITS =
+  'kK\u212a sS\u017f \u00b5\u039c\u03bc \u01c4\u01c5\u01c6 \u01f1\u01f2\u01f3 \u00df\u1e9e ' +
+  '\u03a3\u03c2\u03c3 \u0398\u03b8\u03d1\u03f4 \u0345\u0399\u03b9\u1fbe \u1f80\u1f88 ' +
+  '\u13a0\uab70\u13f0\u13f8 \u10d0\u1c90\u10a0\u2d00 \u0412\u0432\u1c80 \u0130\u0131iI ' +
+  '\u2126\u03c9\u212b\u00e5 \u0101\u0100 aZ09_-!\u00aa\u02b0\u4e2d\u{10400}\u{10428}\u{1e900}\u{1e922}';
+
+/** Unicode property classes under (?i): outside and inside brackets, negated both ways, mixed. */
+function propertyFoldCases(): [string, string[]][] {
+  const patterns = [
+    '(?i)\\p{Lu}',
+    '(?i)\\p{Ll}',
+    '(?i)\\p{Lt}',
+    '(?i)\\pL',
+    '(?i)\\p{Greek}',
+    '(?i)\\p{Latin}',
+    '(?i)\\p{Common}',
+    '(?i)\\p{Inherited}',
+    '(?i)\\p{Mn}',
+    '(?i)\\pM',
+    '(?i)\\p{Cherokee}',
+    '(?i)\\p{Georgian}',
+    '(?i)\\p{Cyrillic}',
+    '(?i)\\PL',
+    '(?i)\\P{Lu}',
+    '(?i)\\p{^Ll}',
+    '(?i)\\P{^Lu}',
+    '(?i)\\P{Greek}',
+    '(?i)\\P{Lt}',
+    '(?i)[\\p{Lu}]',
+    '(?i)[^\\p{Ll}]',
+    '(?i)[\\P{Lu}]',
+    '(?i)[^\\P{Lu}]',
+    '(?i)[\\p{^Ll}]',
+    '(?i)[^\\p{^Ll}]',
+    '(?i)[\\p{Lu}0-9]',
+    '(?i)[^\\p{Lu}a-c]',
+    '(?i)[\\P{Ll}a]',
+    '(?i)[^\\P{Ll}a]',
+    '(?i)[\\P{Ll}k-s]+',
+    '(?i)[^\\P{Ll}k-s]+',
+    '(?i)[\\p{Greek}\\p{Lt}]',
+    '(?i)[^\\p{Greek}\\P{Lu}]',
+    '(?i)[\\P{Lu}\\P{Ll}]',
+    '(?i)[^\\P{Lu}\\P{Ll}]',
+    '(?i)[\\P{Lu}\\P{Greek}\\d]',
+    '(?i)[^\\P{Lu}\\P{Greek}\\d]',
+    '(?i)[\\PL\\p{Lt}]',
+    '(?i:\\p{Lu})\\p{Lu}',
+    '\\p{Lu}(?i:\\p{Lu})',
+    '(?i)\\p{Lu}(?-i)\\p{Lu}',
+    '(?i)\\P{Lu}(?-i)\\P{Lu}',
+    '(?i)\\p{Lu}+',
+    '(?i)\\P{Lu}{2}',
+    '(?i)x\\P{Ll}+y|\\p{Lt}',
+    '(?i)(\\p{Lu})(\\P{Lu})',
+    '(?i)\\pN',
+    '(?i)\\p{Any}',
+    '(?i)[\\p{Lu}\\w]',
+    '(?i)[^\\p{Lu}\\W]',
+    // Literals and ranges fold along the same orbits.
+    '(?i)\u00b5',
+    '(?i)\u03c3',
+    '(?i)\u01c5',
+    '(?i)\u03b8',
+    '(?i)\u0131',
+    '(?i)I',
+    '(?i)\u00df',
+    '(?i)\u1f80',
+    '(?i)\u13a0',
+    '(?i)\uab70',
+    '(?i)\u10d0',
+    '(?i)\u0432',
+    '(?i)[\u03b1-\u03c9]',
+    '(?i)[^\u03c3]',
+    '(?i)[\u0100-\u017f]',
+  ];
+  return patterns.map((p) => [p, [FOLD_ORBITS, `x${FOLD_ORBITS.replace(/ /g, 'y')}y`]]);
+}
+
 /** Constructs whose meaning differs between Go and JS, each with inputs that tell them apart. */
 const table: [string, string[]][] = [
   ['(?i)abc', ['ABC abc aBc', 'xAbCx']],
@@ -206,6 +335,7 @@ const table: [string, string[]][] = [
   ['a\\/b', ['a/b']],
   ['(?i)straße', ['STRASSE strasse Straße']],
   ['[\\d-z]+', ['1-z']],
+  ...propertyFoldCases(),
   // Invalid in Go: must be rejected, never silently accepted.
   ['(a', ['a']],
   ['a)', ['a']],
@@ -283,6 +413,101 @@ describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactl
     expect(total).toBeGreaterThan(300);
     expect(mismatches(patterns.map((pattern, i) => ({ pattern, input, go: go[i]! })))).toEqual([]);
   }, 180_000);
+
+  it("embeds Go's simple case folding orbits exactly (unicode.SimpleFold of this Go toolchain)", () => {
+    const go = askGoTables();
+    const goOrbit = new Map<number, number[]>();
+    for (const orbit of go.orbits) for (const cp of orbit) goOrbit.set(cp, orbit);
+    expect(goOrbit.size).toBeGreaterThan(2800);
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      const ours = [...foldOrbit(cp)].sort((a, b) => a - b);
+      const theirs = goOrbit.get(cp) ?? [cp];
+      if (ours.join() !== theirs.join()) wrong.push(`U+${cp.toString(16)}: go ${theirs} ours ${ours}`);
+    }
+    // On a mismatch (a Go release with newer Unicode data) the message carries the new table.
+    expect(wrong.slice(0, 20), `regenerate GO_FOLD_EDGES:\n${encodeFoldEdges(go.orbits)}`).toEqual([]);
+  });
+
+  it("folds every Go category and script under (?i) like Go's FoldCategory/FoldScript, both signs, on every cased code point", () => {
+    const go = askGoTables();
+    const cased = go.orbits.flat().sort((a, b) => a - b);
+    // Every code point with a fold partner, one run per block of 64 (runs keep Go's answer small).
+    let input = '';
+    for (let i = 0; i < cased.length; i++)
+      input += String.fromCodePoint(cased[i]!) + (i % 64 === 63 ? '\n' : '');
+    input += ' \u{10ffff}0_';
+    const names = [...go.categories, ...go.scripts, 'Any'];
+    const requests = names.flatMap((n) =>
+      [`(?i)\\p{${n}}+`, `(?i)\\P{${n}}+`, `(?i)[^\\p{${n}}\\n]+`, `(?i)[x\\P{${n}}]+`].map((pattern) => ({
+        pattern,
+        input,
+      })),
+    );
+    const answers = askGo(requests);
+    // Go folds exactly the names with a fold table; the others must come out unfolded.
+    const folded = new Set([...Object.keys(go.foldCategory), ...Object.keys(go.foldScript)]);
+    expect(folded).toEqual(new Set(['L', 'Ll', 'Lt', 'Lu', 'M', 'Mn', 'Common', 'Greek', 'Inherited']));
+    const valid = answers.filter((a) => !a.error).length;
+    expect(valid).toBeGreaterThan(4 * 100);
+    expect(mismatches(requests.map((r, i) => ({ ...r, go: answers[i]! })))).toEqual([]);
+  }, 120_000);
+
+  it('agrees on random patterns over Unicode property classes under (?i) and case-fold orbits (property)', () => {
+    const prop = fc.constantFrom(
+      '\\p{Lu}',
+      '\\p{Ll}',
+      '\\p{Lt}',
+      '\\pL',
+      '\\p{Greek}',
+      '\\p{Latin}',
+      '\\p{Cherokee}',
+      '\\PL',
+      '\\P{Lu}',
+      '\\p{^Ll}',
+      '\\P{Greek}',
+      '\\pM',
+    );
+    const member = fc.oneof(
+      prop,
+      fc.constantFrom('a-z', 'k', 's', '\\x{3c3}', '\\d', '\\W', '\\x{100}-\\x{17f}'),
+    );
+    const bracket = fc
+      .tuple(fc.boolean(), fc.array(member, { minLength: 1, maxLength: 3 }))
+      .map(([neg, items]) => `[${neg ? '^' : ''}${items.join('')}]`);
+    const atom = fc.oneof(
+      { weight: 3, arbitrary: prop },
+      { weight: 3, arbitrary: bracket },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('k', 's', '\\x{b5}', '\\x{3a3}', '\\x{1c5}', '.', '(?-i:\\p{Lu})'),
+      },
+    );
+    const piece = fc.tuple(atom, fc.constantFrom('', '', '+', '*?', '{2}')).map(([a, q]) => a + q);
+    const seq = fc.array(piece, { minLength: 1, maxLength: 2 }).map((p) => p.join(''));
+    const pattern = fc
+      .tuple(
+        fc.constantFrom('(?i)', '(?i)', '', 'a(?i)'),
+        seq,
+        fc.option(seq, { nil: undefined }),
+        fc.boolean(),
+      )
+      .map(([flags, a, b, scoped]) => {
+        const body = b === undefined ? a : `${a}|${b}`;
+        return scoped ? `x?(?i:${body})(${a})` : `${flags}${body}`;
+      });
+    const orbitChars = [...FOLD_ORBITS.replace(/ /g, '')];
+    const input = fc.string({ unit: fc.constantFrom(...orbitChars, ' ', 'x'), maxLength: 16 });
+    const samples = fc.sample(fc.tuple(pattern, input), {
+      numRuns: Number(process.env.SCAN_FOLD_FUZZ_RUNS ?? 400),
+      seed: Number(process.env.SCAN_FUZZ_SEED ?? 20261127),
+    });
+    const requests = samples.map(([p, s]) => ({ pattern: p, input: s }));
+    const go = askGo(requests);
+    expect(go.filter((a) => a.error)).toEqual([]);
+    expect(go.filter((a) => a.matches.some(([s, e]) => e > s)).length).toBeGreaterThan(requests.length / 4);
+    expect(mismatches(requests.map((r, i) => ({ ...r, go: go[i]! })))).toEqual([]);
+  });
 
   it('agrees on random patterns over a grammar of RE2 constructs (property)', () => {
     const atom = fc.constantFrom(
