@@ -119,6 +119,91 @@ describe('translateGoRegex', () => {
   });
 });
 
+describe('Unicode classes and case folding as Go does them', () => {
+  it('folds along Go simple-fold orbits, not JS case mappings', () => {
+    const orbit = (cp: number) => [...foldOrbit(cp)].sort((a, b) => a - b);
+    expect(orbit(0xb5)).toEqual([0xb5, 0x39c, 0x3bc]);
+    expect(orbit(0x3c2)).toEqual([0x3a3, 0x3c2, 0x3c3]);
+    expect(orbit(0x1c5)).toEqual([0x1c4, 0x1c5, 0x1c6]);
+    expect(orbit(0xdf)).toEqual([0xdf, 0x1e9e]);
+    expect(orbit(0x17f)).toEqual([0x53, 0x73, 0x17f]);
+    // Dotless i and dotted I have no simple fold partner (only Turkish mappings).
+    expect(orbit(0x131)).toEqual([0x131]);
+    expect(orbit(0x130)).toEqual([0x130]);
+    expect(orbit(0x49)).toEqual([0x49, 0x69]);
+  });
+
+  it.each([
+    // Go adds the fold table to the class, then negates: (?i)\P{Lu} matches neither A nor a, nor
+    // U+0345 (a partner of U+0399). Expected values as Go's regexp answers them.
+    ['(?i)\\p{Lu}', 'aA1\u01c5\u0345', ['a', 'A', '\u01c5', '\u0345']],
+    ['(?i)\\P{Lu}', 'aA1\u01c5\u0345', ['1']],
+    ['(?i)\\p{^Ll}', 'aA1\u01c5', ['1']],
+    ['(?i)\\P{^Lu}', 'aA1', ['a', 'A']],
+    ['(?i)\\p{Lt}', '\u01c4\u01c5\u01c6\u01c7!', ['\u01c4', '\u01c5', '\u01c6', '\u01c7']],
+    ['(?i)\\pL', 'a\u0345-', ['a', '\u0345']],
+    ['(?i)\\p{Greek}', '\u00b5\u0345k\u2126', ['\u00b5', '\u0345', '\u2126']],
+    ['(?i)\\p{Latin}', '\u212a\u017fK\u00b5', ['\u212a', '\u017f', 'K']],
+    ['(?i)\\p{Cherokee}', '\u13a0\uab70a', ['\u13a0', '\uab70']],
+    // Inside brackets: folded before the bracket is negated, and not folded again.
+    ['(?i)[\\p{Lu}]', 'aA1', ['a', 'A']],
+    ['(?i)[^\\p{Ll}]', 'aA1', ['1']],
+    ['(?i)[\\P{Lu}]', 'aA1', ['1']],
+    ['(?i)[^\\P{Lu}]', 'aA1', ['a', 'A']],
+    ['(?i)[\\P{Lu}k]', 'aAkK\u212a1', ['k', 'K', '\u212a', '1']],
+    ['(?i)[^\\P{Lu}k]', 'aAkK\u212a1', ['a', 'A']],
+    ['(?i)[\\P{Lu}\\P{Ll}]', 'aA1', ['1']],
+    ['(?i)[^\\P{Lu}\\P{Ll}]', 'aA1', ['a', 'A']],
+    ['(?i)[^\\P{Lu}\\P{Ll}]+', 'xaA1', ['xaA']],
+    // Flags are scoped as usual.
+    ['(?i:\\p{Lu})\\p{Lu}', 'aB ab Ab', ['aB']],
+    ['(?i)\\p{Lu}(?-i)\\p{Lu}', 'aB ab', ['aB']],
+    // Classes without a Go fold table stay unfolded: (?i)\p{LC} does not take U+0345 (ι's partner).
+    ['(?i)\\p{LC}', 'a\u0345', ['a']],
+    ['(?i)\\p{ASCII}', 'k\u212a\u017f\u00e9', ['k', '\u212a', '\u017f']],
+  ])('%s on %j', (pattern, text, expected) => {
+    expect(all(pattern, text)).toEqual(expected);
+  });
+
+  it('keeps folded property classes compact: partners bridged through the class itself', () => {
+    for (const p of ['(?i)\\p{Lu}', '(?i)\\p{Ll}', '(?i)\\P{Lu}', '(?i)[^\\p{Ll}a-z]']) {
+      expect(translateGoRegex(p).source.length, p).toBeLessThan(1500);
+    }
+    expect(translateGoRegex('(?i)\\pL').source).toBe('[\\u{345}\\p{L}]');
+    expect(translateGoRegex('(?i)\\P{Greek}').source).toBe('[^\\u{b5}\\u{345}\\p{Script=Greek}]');
+    // A complemented member needs a lookahead only when the bracket is negated and has other members.
+    expect(translateGoRegex('(?i)[^\\P{Ll}a]').lookaround).toBe(true);
+    expect(translateGoRegex('(?i)[\\P{Ll}a]').lookaround).toBe(false);
+    expect(translateGoRegex('(?i)\\P{Ll}').lookaround).toBe(false);
+    expect(translateGoRegex('(?i)[\\P{Ll}a]').maskable).toBe(false);
+  });
+
+  it.each([
+    ['\\p{greek}', true],
+    ['\\p{Letter}', true],
+    ['\\p{uppercase_letter}', true],
+    ['\\p{L u}', true],
+    ['\\pl', true],
+    ['\\p{LC}', true],
+    ['\\p{Assigned}', true],
+    ['\\p{ascii}', true],
+    ['\\p{any}', true],
+    ['\\p{Cn}', true],
+    // Since Go 1.25 names are looked up after dropping underscores: these no longer resolve in Go.
+    ['\\p{Old_Italic}', false],
+    ['\\p{SignWriting}', false],
+    // Not Go names at all (JS knows them).
+    ['\\p{Grek}', false],
+    ['\\p{Script=Greek}', false],
+    ['\\p{Garay}', false],
+    ['\\p{L&}', false],
+    ['\\p{}', false],
+  ])('Unicode class name %s is valid in Go: %s', (pattern, valid) => {
+    if (valid) expect(() => translateGoRegex(pattern)).not.toThrow();
+    else expect(() => translateGoRegex(pattern)).toThrow(RegexTranslationError);
+  });
+});
+
 describe('masked non-ASCII text (the ASCII form on masked text)', () => {
   it.each([
     ['(a|aa)+(a|aa)+b', true],
