@@ -32,6 +32,17 @@ export const codeCachedBundleOf: Readonly<Record<string, string>> = {
   updatekeys: 'sops-main.cjs',
 };
 
+/**
+ * V8 flags a bundle's commands set at run time (v8.setFlagsFromString), set here before the
+ * bundle is compiled. Why: V8 checks a code cache against a hash of the flags in force, and a cache
+ * is written on exit, after the command set its flags; without them at start-up every run would
+ * reject the cache, compile from source and rewrite it. `scan` turns on the linear-time regex
+ * fallback (enableBacktrackingFallback in src/scan/re2/translate.ts; a unit test keeps both equal).
+ */
+export const v8FlagsOfBundle: Readonly<Record<string, readonly string[]>> = {
+  'scan-main.cjs': ['--enable-experimental-regexp-engine-on-excessive-backtracks'],
+};
+
 /** The command word of an argv (global flags may come first), or undefined. */
 export function commandWordOf(args: readonly string[]): string | undefined {
   return args.find((a) => a !== '--debug' && a !== '--no-color');
@@ -118,11 +129,13 @@ function launch(): void {
   // hasOwn: a word like `constructor` must not find Object.prototype's members.
   const bundle =
     word !== undefined && Object.hasOwn(codeCachedBundleOf, word) ? codeCachedBundleOf[word] : undefined;
-  if (
-    bundle !== undefined &&
-    runCodeCachedBundle(join(__dirname, bundle), codeCacheMode(process.env.LLMCM_CODE_CACHE))
-  ) {
-    return;
+  if (bundle !== undefined) {
+    const flags = Object.hasOwn(v8FlagsOfBundle, bundle) ? v8FlagsOfBundle[bundle]! : [];
+    if (flags.length > 0) {
+      const v8 = require('node:v8') as typeof import('node:v8');
+      for (const flag of flags) v8.setFlagsFromString(flag);
+    }
+    if (runCodeCachedBundle(join(__dirname, bundle), codeCacheMode(process.env.LLMCM_CODE_CACHE))) return;
   }
   // node:url only here: the code-cached path does not need it.
   const { pathToFileURL } = require('node:url') as typeof import('node:url');

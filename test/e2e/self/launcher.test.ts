@@ -156,6 +156,24 @@ describe('the llmcm launcher (package bin)', () => {
     }
   });
 
+  it('starts from the cache each bundle ships with: V8 accepts it, so no run rewrites it', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'llmcm-launcher-accepted-'));
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    writeFileSync(join(repo, 'notes.txt'), 'nothing secret here\n');
+    for (const [bundle, args, cwd] of [
+      ['sops-main.cjs', ['filestatus', 'app.yaml'], work],
+      ['check-main.cjs', ['check', '--help'], work],
+      // scan sets a V8 flag while it runs; a cache written after that would not match a fresh start.
+      ['scan-main.cjs', ['scan', '.'], repo],
+    ] as const) {
+      const cache = join(build.launcher, '..', `${bundle}.v8-cache`);
+      const shipped = statSync(cache).mtimeMs;
+      const result = run(build.launcher, [...args], cwd);
+      expect(result.status, `${bundle}: ${result.stderr}`).toBe(0);
+      expect(statSync(cache).mtimeMs, bundle).toBe(shipped);
+    }
+  });
+
   it('writes a missing cache on exit, then uses it without rewriting it', () => {
     rmSync(build.cache, { force: true });
     const first = run(build.launcher, ['--debug', 'decrypt', 'app.enc.yaml'], work);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { sopsFileCommandLoaders } from '../../../src/cli/sops-commands.js';
 import { projectRoot } from '../../support/tools.js';
 
 // The built launcher (npm test builds first): a CommonJS file, loaded as Node will load it.
-const { commandWordOf, codeCachedBundleOf } = createRequire(import.meta.url)(
+const { commandWordOf, codeCachedBundleOf, v8FlagsOfBundle } = createRequire(import.meta.url)(
   join(projectRoot, 'dist', 'cli', 'launch.cjs'),
 ) as typeof import('../../../src/cli/launch.cjs');
 
@@ -28,6 +29,16 @@ describe('the llmcm launcher routing', () => {
     );
     // Every routed command exists in the full CLI too (main.js), with the same name.
     for (const word of Object.keys(codeCachedBundleOf)) expect(commandLoaders[word]).toBeTypeOf('function');
+  });
+
+  it('sets before compiling a bundle exactly the V8 flags its commands set while they run', () => {
+    // The scan command turns on V8's backtracking fallback; the code cache must be made and read
+    // under the same flags (see v8FlagsOfBundle).
+    const translator = readFileSync(join(projectRoot, 'src', 'scan', 're2', 'translate.ts'), 'utf8');
+    const setAtRunTime = [...translator.matchAll(/setFlagsFromString\('([^']+)'\)/g)].map((m) => m[1]);
+    expect(setAtRunTime.length).toBeGreaterThan(0);
+    expect(v8FlagsOfBundle['scan-main.cjs']).toEqual(setAtRunTime);
+    expect(Object.keys(v8FlagsOfBundle)).toEqual(['scan-main.cjs']);
   });
 
   it('finds the command word after global flags', () => {
