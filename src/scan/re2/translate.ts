@@ -1397,6 +1397,29 @@ export function enableBacktrackingFallback(): void {
 }
 
 /**
+ * True when offset `i` falls between the two halves of a surrogate pair. V8 can report a match that
+ * starts there for a unicode pattern beginning with a lookahead ((?m)$ is (?![^\n])): scanning on from
+ * a failed position, it tries the trail surrogate. Go never starts a match inside a rune.
+ */
+function splitsSurrogatePair(text: string, i: number): boolean {
+  if (i <= 0 || i >= text.length) return false;
+  const lead = text.charCodeAt(i - 1);
+  const trail = text.charCodeAt(i);
+  return lead >= 0xd800 && lead <= 0xdbff && trail >= 0xdc00 && trail <= 0xdfff;
+}
+
+/** re.exec from `from`, skipping matches that start inside a surrogate pair (see splitsSurrogatePair). */
+function execAtRuneStart(re: RegExp, text: string, from: number): RegExpExecArray | null {
+  re.lastIndex = from;
+  let m = re.exec(text);
+  while (m && splitsSurrogatePair(text, m.index) && (re.global || re.sticky)) {
+    re.lastIndex = m.index + 1;
+    m = re.exec(text);
+  }
+  return m;
+}
+
+/**
  * Go's FindAll iteration: every non-overlapping match of `re` (global or sticky) in order, where an
  * empty match right after the previous match is dropped (JS would report it) and an empty match
  * moves on by one character (a whole surrogate pair, as Go moves by a rune).
@@ -1405,8 +1428,7 @@ export function forEachMatchGo(re: RegExp, text: string, visit: (match: RegExpEx
   let pos = 0;
   let prevEnd = -1;
   while (pos <= text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
+    const m = execAtRuneStart(re, text, pos);
     if (!m) break;
     const start = m.index;
     const end = start + m[0].length;
@@ -1434,14 +1456,12 @@ export function findAllIndex(re: RegExp, text: string): [number, number][] {
 
 /** Go's FindStringSubmatch: the leftmost match with its groups ('' for unmatched groups). */
 export function findSubmatch(re: RegExp, text: string): string[] | null {
-  re.lastIndex = 0;
-  const m = re.exec(text);
+  const m = execAtRuneStart(re, text, 0);
   if (!m) return null;
   return Array.from(m, (g) => g ?? '');
 }
 
 /** Go's MatchString. */
 export function matchesGo(re: RegExp, text: string): boolean {
-  re.lastIndex = 0;
-  return re.test(text);
+  return execAtRuneStart(re, text, 0) !== null;
 }

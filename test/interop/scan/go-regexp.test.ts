@@ -329,6 +329,10 @@ const table: [string, string[]][] = [
   ['[\\x{1F600}-\\x{1F64F}]+', ['a\u{1f600}\u{1f64f}b']],
   ['.', ['\u{1f600}']],
   ['[^a]', ['\u{1f600}']],
+  // V8 can start a lookahead-first match between the halves of a surrogate pair; Go never does.
+  ['(?m)$b?[^\\x{100}-\\x{10FFFF}]?|b{1,2}', ['y_\vs\u{1f600}']],
+  ['(?m)$x?', ['\u{1f600}\u{1f600}\n\u{1f600}']],
+  ['(?m)(?:$|a)', ['\u{1f600}a\u{1f600}']],
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} placeholder, not a template
   ['\\$\\{[a-z]+\\}', ['${abc}']],
   ['\\.', ['a.b']],
@@ -355,6 +359,30 @@ const table: [string, string[]][] = [
   ['[[:foo:]]', ['a']],
   ['\\p{Nope}', ['a']],
   ['x{2,1}', ['xx']],
+  // Unicode class names as Go 1.25+ looks them up: canonical (case, '_', '-', ' ' ignored),
+  // category aliases, Any/Assigned/ASCII/LC; script names with '_' no longer resolve there.
+  ['\\p{greek}+', ['abc \u03b1\u03b2 \u00b5']],
+  ['\\p{Letter}+', ['ab1\u00e9']],
+  ['\\p{uppercase-letter}+', ['aBC']],
+  ['\\pl+', ['ab1']],
+  ['\\p{ASCII}+', ['ab\u00e9\u212a']],
+  ['(?i)\\p{ascii}+', ['ab\u00e9\u212a\u017f']],
+  ['(?i)\\P{ascii}+', ['ab\u00e9\u212a\u017f']],
+  ['\\p{Assigned}+', ['ab\u0378c']],
+  ['\\P{Assigned}+', ['ab\u0378c']],
+  ['\\p{Cn}+', ['ab\u0378c']],
+  ['(?i)\\p{LC}+', ['aB\u0345\u0399']],
+  ['(?i)\\p{Cased_Letter}+', ['aB\u0345\u0399']],
+  ['(?i)\\p{letter}+', ['aB\u0345\u0399']],
+  ['\\p{Old_Italic}', ['a']],
+  ['\\p{SignWriting}', ['a']],
+  ['\\p{Grek}', ['a']],
+  ['\\p{Script=Greek}', ['a']],
+  ['\\p{Garay}', ['a']],
+  ['\\p{L&}', ['a']],
+  ['\\p{}', ['a']],
+  ['\\p{^}', ['a']],
+  ['[\\p{Lu}', ['a']],
 ];
 
 describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactly', () => {
