@@ -352,8 +352,19 @@ function foldTable(): Map<number, readonly number[]> {
   return goFoldTable;
 }
 
+/** ASCII orbits, so that the common ASCII-only (?i) patterns never decode the full table. */
+const asciiOrbits: (readonly number[])[] = [];
+for (let cp = 0; cp < 0x80; cp++) asciiOrbits.push([cp]);
+for (let upper = 0x41; upper <= 0x5a; upper++) {
+  const orbit =
+    upper === 0x4b ? [0x4b, 0x6b, 0x212a] : upper === 0x53 ? [0x53, 0x73, 0x17f] : [upper, upper + 0x20];
+  asciiOrbits[upper] = orbit;
+  asciiOrbits[upper + 0x20] = orbit;
+}
+
 /** Simple case folding orbit of a code point (itself included, sorted), as Go's unicode.SimpleFold walks it. */
 export function foldOrbit(cp: number): readonly number[] {
+  if (cp < 0x80) return asciiOrbits[cp]!;
   return foldTable().get(cp) ?? [cp];
 }
 
