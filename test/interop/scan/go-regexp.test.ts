@@ -465,7 +465,16 @@ describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactl
     for (let i = 0; i < cased.length; i++)
       input += String.fromCodePoint(cased[i]!) + (i % 64 === 63 ? '\n' : '');
     input += ' \u{10ffff}0_';
-    const names = [...go.categories, ...go.scripts, 'Any'];
+    const names = [
+      ...go.categories,
+      ...go.scripts,
+      'Any',
+      'ASCII',
+      'Assigned',
+      'Lc',
+      'Letter',
+      'cased_letter',
+    ];
     const requests = names.flatMap((n) =>
       [`(?i)\\p{${n}}+`, `(?i)\\P{${n}}+`, `(?i)[^\\p{${n}}\\n]+`, `(?i)[x\\P{${n}}]+`].map((pattern) => ({
         pattern,
