@@ -102,9 +102,17 @@ function parseCommandArgs(
   return {
     positionals,
     values: parsed.values as CommandContext['values'],
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    // Getters: Node builds each standard stream on its first read (process.stdin also loads the
+    // tty/net stream modules, about 3 ms), which only the commands that use it should pay for.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
     cwd: process.cwd(),
     env: process.env,
     debug: flags.debug,
