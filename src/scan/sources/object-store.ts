@@ -198,18 +198,33 @@ export class GitObjectStore {
       const buf = p.pack;
       const { typeNum, size, dataStart: pos } = readEntryHeader(buf, offset);
       if (typeNum !== 1) return undefined;
-      const want = Math.min(size, COMMIT_HEAD_BYTES);
-      const end = this.entryEnd(p);
-      const data = want === size ? inflateExact(buf, pos, end, size) : inflateHead(buf, pos, end, want);
-      if (!data) return undefined;
-      const head = readCommitHeader(data);
-      // Complete only if the author line was reached (or the whole commit was inflated).
-      if (want !== size && !startsWithBytes(data, head.stop, AUTHOR)) return undefined;
-      if (head.tree.length !== 40) return undefined;
-      for (const parent of head.parents) if (parent.length !== 40) return undefined;
-      return { tree: head.tree, parents: head.parents };
+      // Most commits have one parent: their tree, parent and the start of the author line fit in
+      // ONE_PARENT_HEAD_BYTES, and zlib stops decoding there. A merge needs a second, longer read.
+      return (
+        this.commitHeadOf(p, pos, size, ONE_PARENT_HEAD_BYTES) ??
+        this.commitHeadOf(p, pos, size, COMMIT_HEAD_BYTES)
+      );
     }
     return undefined;
+  }
+
+  /** Tree and parents from the first `limit` bytes of a packed commit, if those hold all of them. */
+  private commitHeadOf(
+    p: Pack,
+    pos: number,
+    size: number,
+    limit: number,
+  ): { tree: string; parents: string[] } | undefined {
+    const want = Math.min(size, limit);
+    const end = this.entryEnd(p);
+    const data = want === size ? inflateExact(p.pack, pos, end, size) : inflateHead(p.pack, pos, end, want);
+    if (!data) return undefined;
+    const head = readCommitHeader(data);
+    // Complete only if the author line was reached (or the whole commit was inflated).
+    if (want !== size && !startsWithBytes(data, head.stop, AUTHOR)) return undefined;
+    if (head.tree.length !== 40) return undefined;
+    for (const parent of head.parents) if (parent.length !== 40) return undefined;
+    return { tree: head.tree, parents: head.parents };
   }
 
   /** Reads an object, or undefined when this reader cannot find it (the caller falls back). */
@@ -267,6 +282,8 @@ function readU32(buf: Buffer, at: number): number {
 
 /** Bytes of a commit inflated for the walk: the tree line, four parent lines and then some. */
 const COMMIT_HEAD_BYTES = 288;
+/** `tree <40 hex>\n` (46) + `parent <40 hex>\n` (48) + `author ` (7). */
+const ONE_PARENT_HEAD_BYTES = 101;
 
 /** Inflates one pack entry whose inflated size the entry header gives. */
 function inflateEntry(buf: Buffer, start: number, end: number, size: number): Buffer {

@@ -55,6 +55,50 @@ describe('GitObjectStore vs isomorphic-git', () => {
     expect(store.read('0'.repeat(40))).toBeUndefined();
   });
 
+  it('reads each commit head (tree and parents) like git, for root, one-parent, merge and octopus commits', () => {
+    const octo = join(mkdtempSync(join(tmpdir(), 'llmcm-objstore-octo-')), 'repo');
+    try {
+      fs.mkdirSync(octo);
+      const g = (...args: string[]) => gitIn(octo, args, '2024-06-01T00:00:00Z');
+      g('init', '-q', '-b', 'main');
+      writeFileSync(join(octo, 'base.txt'), 'base\n');
+      g('add', '-A');
+      g('commit', '-qm', 'root');
+      for (const branch of ['a', 'b', 'c', 'd']) {
+        g('checkout', '-q', '-b', branch, 'main');
+        writeFileSync(join(octo, `${branch}.txt`), `${branch}\n`);
+        g('add', '-A');
+        g('commit', '-qm', `on ${branch}`);
+      }
+      g('checkout', '-q', 'main');
+      g('merge', '-q', '--no-ff', '-m', 'merge a', 'a');
+      g('merge', '-q', '-m', 'octopus', 'b', 'c', 'd');
+      // A long message and author line: the head read must stop before them either way.
+      g('commit', '-q', '--allow-empty', '-m', `after ${'x'.repeat(500)}`);
+      g('gc', '-q');
+      const store = new GitObjectStore(join(octo, '.git'));
+      const reader = new GitReader(octo);
+      const lines = gitIn(octo, ['rev-list', '--all', '--parents']).trim().split('\n');
+      const heads = new Map<number, number>(); // parent count -> commits read from the head alone
+      for (const line of lines) {
+        const [oid, ...parents] = line.split(' ');
+        const tree = gitIn(octo, ['rev-parse', `${oid}^{tree}`]).trim();
+        // The head read declines commits git stored as deltas; GitReader then reads them whole.
+        const head = store.readCommitHead(oid!);
+        if (head) {
+          expect(head, oid).toEqual({ tree, parents });
+          heads.set(parents.length, (heads.get(parents.length) ?? 0) + 1);
+        }
+        const info = reader.commitSync(oid!);
+        expect({ tree: info.tree, parents: info.parents }, oid).toEqual({ tree, parents });
+      }
+      // Root, one parent (the long message), merge and octopus were each read from the head alone.
+      expect([...heads.keys()].sort()).toEqual([0, 1, 2, 4]);
+    } finally {
+      rmSync(join(octo, '..'), { recursive: true, force: true });
+    }
+  });
+
   it('lists the same tips as git: packed and loose refs, annotated tags, symbolic refs, stash', async () => {
     gitIn(repo, ['tag', '-a', 'v-annotated', '-m', 'annotated tag']);
     gitIn(repo, ['tag', 'v-light', 'HEAD~1']);
