@@ -95,6 +95,8 @@ export function addedLineNumbers(oldLines: readonly string[], newLines: readonly
   const b = newLines.slice(prefix, newLines.length - suffix);
   if (b.length === 0) return [];
   if (a.length === 0) return b.map((_, i) => prefix + i + 1);
+  // One line replaced by another (the commonest edit): they differ, or the prefix would hold them.
+  if (a.length === 1 && b.length === 1) return [prefix + 1];
   // Intern lines as integers for fast comparison.
   const ids = new Map<string, number>();
   const intern = (s: string): number => {
