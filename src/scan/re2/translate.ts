@@ -273,6 +273,12 @@ interface GoUnicodeClass {
   fold: boolean;
 }
 
+/**
+ * Known gap: the JS property escapes follow the Unicode version of Node's ICU (17.0 on Node 20.20),
+ * Go's tables are 15.0.0, so code points assigned since then (new CJK ideographs, Garay, ...) are in
+ * JS's \p{L} or \p{Han} but not in Go's, and in Go's \p{Cn} but not JS's. Case folding is not
+ * affected: it uses Go's own orbits (GO_FOLD_EDGES).
+ */
 function resolveGoUnicodeClass(rawName: string): GoUnicodeClass | undefined {
   const name = canonicalGoName(rawName);
   switch (name) {
