@@ -399,29 +399,24 @@ export async function scanStaged(
   const reader = new GitReader(dir);
   const cache = reader.cache;
   const git = await isomorphicGit();
-  let headTree: string | undefined;
+  let head: string | undefined;
   try {
-    const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
-    headTree = (await git.readCommit({ fs, dir, oid: head, cache })).commit.tree;
+    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
   } catch {
-    headTree = undefined; // unborn branch: everything staged is new
+    head = undefined; // unborn branch: everything staged is new
+  }
+  // HEAD's files through the object reader, which also reads alternates (`clone --shared`); an
+  // unreadable HEAD commit is an error, never "nothing committed yet" (that would report every
+  // committed secret again as staged).
+  const headTree = head ? (await reader.commit(head)).tree : undefined;
+  const headEntries = new Map<string, string>();
+  if (headTree) {
+    const files = await reader.retry(() => diffTrees(reader, EMPTY_TREE, headTree));
+    for (const file of files) headEntries.set(file.path, file.newOid!);
   }
   const raw: RawChange[] = [];
   const staged = new Map<string, string>();
   try {
-    const headEntries = new Map<string, string>();
-    if (headTree) {
-      await git.walk({
-        fs,
-        dir,
-        cache,
-        trees: [git.TREE({ ref: 'HEAD' })],
-        map: async (filepath, [entry]) => {
-          if (entry && (await entry.type()) === 'blob') headEntries.set(filepath, await entry.oid());
-          return true;
-        },
-      });
-    }
     await git.walk({
       fs,
       dir,

@@ -319,3 +319,53 @@ describe('llmcm scan in a shallow clone (typical CI checkout)', () => {
     rmSync(work, { recursive: true, force: true });
   });
 });
+
+describe('llmcm scan --staged in a clone whose objects live in an alternate (clone --shared)', () => {
+  it('sees only what is staged: committed files are read through the alternate, not reported again', () => {
+    const work = mkdtempSync(join(tmpdir(), 'llmcm-e2e-staged-alt-'));
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', ...args], {
+        cwd,
+        stdio: 'pipe',
+      }).toString();
+    const env = { ...process.env, NO_COLOR: '1', LLMCM_FINGERPRINT_KEY: 'e2e-key', GITLEAKS_CONFIG: '' };
+    const scanStaged = (cwd: string) => {
+      const r = spawnSync(process.execPath, [cli, 'scan', '--staged', '-f', 'json'], {
+        cwd,
+        env,
+        encoding: 'utf8',
+      });
+      return {
+        code: r.status,
+        files: r.status === 2 ? r.stderr : (JSON.parse(r.stdout) as { File: string }[]).map((f) => f.File),
+      };
+    };
+    try {
+      const origin = join(work, 'origin');
+      mkdirSync(origin);
+      git(origin, 'init', '-q', '-b', 'main');
+      // A secret committed long ago: the hook must not report it on every later commit.
+      writeFileSync(join(origin, 'old.env'), `GITHUB_TOKEN=${token(55)}\n`);
+      writeFileSync(join(origin, 'app.yaml'), 'model: gpt-4o\n');
+      git(origin, 'add', '-A');
+      git(origin, 'commit', '-qm', 'first');
+      git(origin, 'gc', '-q');
+      git(work, 'clone', '-q', '--shared', origin, 'clone');
+      const clone = join(work, 'clone');
+      expect(existsSync(join(clone, '.git', 'objects', 'info', 'alternates'))).toBe(true);
+      writeFileSync(join(clone, 'app.yaml'), 'model: gpt-4o-mini\n');
+      git(clone, 'add', 'app.yaml');
+      expect(scanStaged(clone)).toEqual({ code: 0, files: [] });
+      writeFileSync(join(clone, 'new.env'), `NEW_TOKEN=${token(66)}\n`);
+      git(clone, 'add', 'new.env');
+      expect(scanStaged(clone)).toEqual({ code: 1, files: ['new.env'] });
+      // Without the alternate HEAD cannot be read: an error (exit 2), not "everything is new".
+      rmSync(join(clone, '.git', 'objects', 'info', 'alternates'));
+      const broken = scanStaged(clone);
+      expect(broken.code).toBe(2);
+      expect(broken.files).toMatch(/missing|cannot be read/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
