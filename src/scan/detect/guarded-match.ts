@@ -6,14 +6,16 @@ import vm from 'node:vm';
  * running regex from inside, but `vm`'s timeout terminates execution from a watchdog thread, which
  * also interrupts a backtracking regex. It costs ~40 µs per call, so it is only used off the fast path.
  */
-const context = vm.createContext({});
-const script = new vm.Script('run()');
+// Made on first use: a new V8 context costs about a millisecond, and most scans never need one.
+let guard: { context: vm.Context; script: vm.Script } | undefined;
 
 /** The result of a guarded call: its value, or `timedOut` when the deadline stopped it. */
 export type GuardedResult<T> = { timedOut: false; value: T } | { timedOut: true };
 
 /** Calls `run` with at most `timeoutMs` of execution (at least 1 ms). */
 export function runWithDeadline<T>(run: () => T, timeoutMs: number): GuardedResult<T> {
+  guard ??= { context: vm.createContext({}), script: new vm.Script('run()') };
+  const { context, script } = guard;
   context.run = run;
   try {
     const value = script.runInContext(context, { timeout: Math.max(1, Math.ceil(timeoutMs)) }) as T;
