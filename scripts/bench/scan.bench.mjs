@@ -8,7 +8,7 @@
 // directory: the first run of each row translates the config's regexes and fills the cache, later
 // runs read it (as a pre-commit hook or a CI job with a cached home does); that first run is also
 // reported on its own.
-// Usage: npm run -s build && node scripts/bench/scan.bench.mjs   (env: RUNS=3, COMMITS=5000, TREE_MB=8,
+// Usage: npm run -s build && node scripts/bench/scan.bench.mjs   (env: RUNS=3, COMMITS=5000, LONG_COMMITS=20000, TREE_MB=8,
 // BENCH_KEEP=1 to keep the generated inputs)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ const cli = join(root, 'dist', 'cli', 'launch.cjs');
 const gitleaks = join(root, '.tools', 'bin', 'gitleaks');
 const RUNS = Number(process.env.RUNS ?? 3);
 const COMMITS = Number(process.env.COMMITS ?? 5000);
+// The one-line-edit history again, longer: where per-commit cost outweighs each tool's start-up.
+const LONG_COMMITS = Number(process.env.LONG_COMMITS ?? 20000);
 const TREE_MB = Number(process.env.TREE_MB ?? 8);
 
 if (!existsSync(cli)) {
@@ -95,12 +97,12 @@ function makeTree(dir, megabytes) {
 }
 
 /**
- * A history of COMMITS commits via one fast-import stream (60 files to start with).
+ * A history of `commitCount` commits via one fast-import stream (60 files to start with).
  * - profile 'small': each commit changes one line of one file (patch text is mostly headers);
  * - profile 'typical': each commit rewrites or adds 5-40 lines, 5% add a new file, and every
  *   commit of the last 1,000 is also backported to two release branches (identical hunks).
  */
-function makeHistory(dir, profile) {
+function makeHistory(dir, profile, commitCount) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
@@ -135,7 +137,7 @@ function makeHistory(dir, profile) {
   );
   const release = ['refs/heads/release-1', 'refs/heads/release-2'];
   const releaseTips = [];
-  for (let c = 1; c < COMMITS; c++) {
+  for (let c = 1; c < commitCount; c++) {
     let f = Math.floor(rand() * files.length);
     if (profile === 'typical' && rand() < 0.05) {
       files.push(Array.from({ length: 100 + Math.floor(rand() * 200) }, (_, i) => line(i + c)));
@@ -152,8 +154,8 @@ function makeHistory(dir, profile) {
     }
     const edit = snapshot(f);
     head = commitOn('refs/heads/main', head, [edit], `change ${c}`);
-    if (profile === 'typical' && c === COMMITS - 1000) releaseTips.push(head, head);
-    if (profile === 'typical' && c > COMMITS - 1000) {
+    if (profile === 'typical' && c === commitCount - 1000) releaseTips.push(head, head);
+    if (profile === 'typical' && c > commitCount - 1000) {
       // The same change backported: identical added hunks on other branches.
       release.forEach((ref, r) => {
         releaseTips[r] = commitOn(ref, releaseTips[r], [edit], `backport ${c}`);
@@ -200,6 +202,13 @@ function timeIt(cmd, args, cwd, env = {}) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const firstRuns = [];
+/** Median wall times by row label: { ours, theirs } in ms. */
+const medians = new Map();
+
+function historyLabel(h) {
+  if (h.commits === 1) return 'history, 1 commit adding 60 files';
+  return `history, ${h.commits} commits, ${h.profile === 'small' ? 'one-line edits' : 'typical edits + backports'}`;
+}
 
 function compare(label, bytes, ours, theirs, cwd) {
   const o = [];
@@ -218,6 +227,7 @@ function compare(label, bytes, ours, theirs, cwd) {
     if (theirRun.cpu !== undefined) gCpu.push(theirRun.cpu);
   }
   firstRuns.push(`${label}: ${o[0].toFixed(0)} ms`);
+  medians.set(label, { ours: median(o), theirs: median(g) });
   const om = median(o);
   const gm = median(g);
   const cpuCell = (xs) => (xs.length ? `${median(xs).toFixed(0)} ms` : 'n/a');
@@ -234,9 +244,15 @@ try {
   const tree = join(work, 'tree');
   const { bytes, files } = makeTree(tree, TREE_MB);
   process.stderr.write(`[scan bench] tree: ${files} files, ${(bytes / 1e6).toFixed(1)} MB\n`);
-  const histories = ['small', 'typical'].map((profile) => {
-    const dir = join(work, `history-${profile}`);
-    const h = makeHistory(dir, profile);
+  const histories = [
+    // One commit adding the 60 starting files: start-up plus a small whole-file scan.
+    ['small', 1],
+    ['small', COMMITS],
+    ['small', LONG_COMMITS],
+    ['typical', COMMITS],
+  ].map(([profile, commits]) => {
+    const dir = join(work, `history-${profile}-${commits}`);
+    const h = makeHistory(dir, profile, commits);
     process.stderr.write(
       `[scan bench] history (${profile}): ${h.commits} commits, git log -p = ${(h.patchBytes / 1e6).toFixed(1)} MB\n`,
     );
@@ -268,7 +284,7 @@ try {
     compare('working tree (raw text)', bytes, ['scan', '.', ...ourCommon], ['dir', '.', ...glCommon], tree),
     ...histories.map((h) =>
       compare(
-        `history, ${h.commits} commits, ${h.profile === 'small' ? 'one-line edits' : 'typical edits + backports'}`,
+        historyLabel(h),
         h.patchBytes,
         ['scan', '--history', ...ourCommon],
         ['git', '.', ...glCommon],
@@ -276,6 +292,11 @@ try {
       ),
     ),
   ];
+  // The two one-line-edit rows differ only in length: their difference is each tool's cost per
+  // added commit, without start-up (Node's, the bundle, the config) or JIT warm-up.
+  const [short, long] = histories.filter((h) => h.profile === 'small' && h.commits > 1).map(historyLabel);
+  const perCommit = (who) =>
+    ((medians.get(long)[who] - medians.get(short)[who]) * 1000) / (LONG_COMMITS - COMMITS);
   const out = [
     '### Secret scanning (llmcm scan vs gitleaks v8.30.1)',
     '',
@@ -288,6 +309,7 @@ try {
     ...rows,
     '',
     `llmcm's first run of each row, before its regex translation cache exists: ${firstRuns.join('; ')}.`,
+    `Cost per added commit, from the two one-line-edit rows (${LONG_COMMITS} minus ${COMMITS} commits): llmcm ${perCommit('ours').toFixed(1)} µs, gitleaks ${perCommit('theirs').toFixed(1)} µs.`,
     'llmcm is timed as installed (`dist/cli/launch.cjs`), both without NODE_EXTRA_CA_CERTS. CPU columns: median',
     'user+system time of the process and the children it waited for (GNU time); the ratio is on wall time.',
     '',
