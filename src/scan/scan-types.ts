@@ -33,6 +33,15 @@ export interface ScanOptions {
   respectGitignore?: boolean;
   /** Paths (as reported) never scanned: the config file and the baseline. */
   skipPaths?: string[];
+  /** Called as the work advances (every few files or commits, and once at the end). */
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+/** How far a long scan has come: `done` of `total` files or commits. */
+export interface ScanProgress {
+  done: number;
+  total: number;
+  unit: 'files' | 'commits';
 }
 
 /** Something the user should know that is not a finding (a rule over budget, a skipped file). */

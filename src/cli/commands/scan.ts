@@ -20,6 +20,7 @@ import { runScan, type ScanTarget } from '../../scan/scan.js';
 import { loadSopsPolicy, toScanPath } from '../../scan/sops-aware.js';
 import { findWorkTreeRoot } from '../../scan/sources/git-source.js';
 import { booleanOption, type CommandContext, type CommandSpec, stringOption } from '../command.js';
+import { createProgressLine } from '../progress-line.js';
 
 const formats = ['text', 'json', 'sarif', 'junit', 'csv'] as const;
 type Format = (typeof formats)[number];
@@ -52,6 +53,20 @@ function chooseConfig(context: CommandContext, root: string): ScanConfig {
 function fingerprintKeyFile(root: string): string {
   if (existsSync(join(root, '.git'))) return join(root, '.git', 'llmcm', 'fingerprint.key');
   return join(homedir(), '.cache', 'llmcm', 'fingerprint.key');
+}
+
+/** What the progress line says the scan is doing. */
+function progressLabel(target: ScanTarget): string {
+  switch (target.kind) {
+    case 'history':
+      return 'scanning history';
+    case 'range':
+      return `scanning ${target.base}..${target.head}`;
+    case 'staged':
+      return 'scanning staged changes';
+    default:
+      return 'scanning files';
+  }
 }
 
 /** `llmcm scan`: gitleaks-compatible secret scanning of files, staged changes, PR ranges, history or stdin. */
@@ -134,6 +149,14 @@ export const scanCommand: CommandSpec = {
       description: 'time budget per rule and file (default 2000)',
       valueName: 'MS',
     },
+    progress: {
+      type: 'boolean',
+      description: 'report progress on stderr even when it is not a terminal (a line every 2 s)',
+    },
+    'no-progress': {
+      type: 'boolean',
+      description: 'never report progress (default: on a terminal, after 0.5 s)',
+    },
     dir: {
       type: 'string',
       description: 'repository / scan root (default: current directory)',
@@ -209,21 +232,36 @@ export const scanCommand: CommandSpec = {
     if (config.path) skipPaths.push(toScanPath(root, config.path));
     if (baselinePath) skipPaths.push(toScanPath(root, resolve(context.cwd, baselinePath)));
 
-    const result = await runScan({
-      root,
-      target,
-      config,
-      sopsPolicy: sopsAware ? loadSopsPolicy(root) : undefined,
-      sopsAware,
-      ignore,
-      baseline,
-      secretFingerprint,
-      ignoreGitleaksAllow: booleanOption(context, 'ignore-gitleaks-allow'),
-      respectGitignore: !booleanOption(context, 'no-gitignore'),
-      ruleBudgetMs,
-      maxDecodeDepth,
-      skipPaths,
+    const progress = createProgressLine(context.stderr, {
+      mode: booleanOption(context, 'no-progress')
+        ? 'never'
+        : booleanOption(context, 'progress')
+          ? 'always'
+          : 'auto',
+      label: progressLabel(target),
     });
+    let result: Awaited<ReturnType<typeof runScan>>;
+    try {
+      result = await runScan({
+        root,
+        target,
+        config,
+        sopsPolicy: sopsAware ? loadSopsPolicy(root) : undefined,
+        sopsAware,
+        ignore,
+        baseline,
+        secretFingerprint,
+        ignoreGitleaksAllow: booleanOption(context, 'ignore-gitleaks-allow'),
+        respectGitignore: !booleanOption(context, 'no-gitignore'),
+        ruleBudgetMs,
+        maxDecodeDepth,
+        skipPaths,
+        onProgress: (p) => progress.update(p.done, p.total, p.unit),
+      });
+    } finally {
+      // Before any warning, error or summary: a terminal's progress line is erased first.
+      progress.finish();
+    }
 
     for (const w of config.warnings) context.stderr.write(`llmcm: warning: ${w}\n`);
     for (const w of result.warnings) context.stderr.write(`llmcm: warning: ${w.message}\n`);

@@ -295,9 +295,11 @@ export async function scanCommits(
   const findings: RawFinding[] = [];
   // Indexed loops on the per-commit path: until V8 optimizes it, a for-of allocates an iterator
   // result per step, and this runs for every commit of a history.
+  const progress = options.onProgress;
   for (let c = 0; c < commits.length; c++) {
     const info = commits[c]!;
     stats.commits++;
+    if (progress && (c & 63) === 0) progress({ done: c, total: commits.length, unit: 'commits' });
     // Reading is synchronous (GitReader.retry only when an object needs isomorphic-git); the
     // scanning below reads nothing, so a retried read step has no effects to repeat.
     let pending: PendingChange[];
@@ -316,6 +318,7 @@ export async function scanCommits(
       }
     }
   }
+  progress?.({ done: commits.length, total: commits.length, unit: 'commits' });
   return findings;
 }
 

@@ -96,7 +96,10 @@ export async function scanDirectory(
   const encrypted = new Map<string, EncryptedShape>();
   // Paths only: their text is read again only if some SOPS file turns up (keeps memory flat).
   const plainStructured: { path: string; abs: string }[] = [];
-  for (const file of files) {
+  const progress = options.onProgress;
+  for (let index = 0; index < files.length; index++) {
+    const file = files[index]!;
+    if (progress && (index & 15) === 0) progress({ done: index, total: files.length, unit: 'files' });
     let bytes: Uint8Array;
     try {
       bytes = fs.readFileSync(file.abs);
@@ -144,5 +147,6 @@ export async function scanDirectory(
       }
     }
   }
+  progress?.({ done: files.length, total: files.length, unit: 'files' });
   return findings;
 }

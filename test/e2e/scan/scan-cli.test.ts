@@ -55,6 +55,20 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     if (repo) rmSync(repo, { recursive: true, force: true });
   });
 
+  it('reports progress on stderr with --progress (a log line per interval and the final count), never on stdout', () => {
+    const history = run(['scan', '--history', '--progress', '-f', 'json']);
+    expect(history.code).toBe(1);
+    expect(JSON.parse(history.stdout)).toHaveLength(1); // stdout is the report alone
+    const commits = Number(git('rev-list', '--all', '--count').trim());
+    expect(history.stderr).toContain(`llmcm: scanning history: ${commits} / ${commits} commits (100%)\n`);
+    const files = run(['scan', '--progress']);
+    expect(files.stderr).toMatch(/^llmcm: scanning files: (\d+) \/ \1 files \(100%\)$/m);
+    // Not a terminal and not asked for: silent, as before.
+    expect(run(['scan', '--history', '-f', 'json']).stderr).not.toContain('scanning history');
+    expect(run(['scan', '--history', '--progress', '--no-progress', '-f', 'json']).stderr).not.toContain('scanning');
+    noSecretIn(history.stderr);
+  });
+
   it('exit 0 on a clean working tree', () => {
     const r = run(['scan']);
     expect(r.code).toBe(0);
