@@ -2,9 +2,9 @@
 // The installed `llmcm` binary. Why a CommonJS launcher in front of the ES-module CLI: Node 20 has no
 // compile cache for ES modules, and a one-file `llmcm decrypt` spends more time loading and compiling
 // JavaScript than decrypting. The sops file commands (the ones scripts run once per file), `check`
-// (every pull request) and `scan` (every pre-commit hook and pull request) are therefore bundled into CommonJS files (dist/cli/*-main.cjs) that
-// this launcher compiles with a V8 code cache made at build time (scripts/bundle-cli.mjs), so their
-// code is not parsed or compiled again on each run. Every other command goes to the ES-module CLI
+// (every pull request) and `scan` (every pre-commit hook and pull request) are therefore bundled
+// into CommonJS files (dist/cli/*-main.cjs) that this launcher compiles with a V8 code cache made at
+// build time (scripts/bundle-cli.mjs), so their code is not parsed or compiled again on each run. Every other command goes to the ES-module CLI
 // (main.js) unchanged.
 //
 // LLMCM_CODE_CACHE=off ignores the cache; =refresh rewrites it after the run (the build uses that).
