@@ -24,6 +24,7 @@ import {
   type RawChange,
   resolveCommit,
   walkCommits,
+  walkRange,
 } from './git-source.js';
 import { addedLinesOfBytes, type LineStart } from './line-diff.js';
 import { asFragment, STRUCTURED, sopsFindings } from './sops-checks.js';
@@ -290,7 +291,8 @@ export async function scanCommits(
   } else {
     tips = await listAllTips(reader);
   }
-  const commits = await walkCommits(reader, tips, exclude);
+  const commits =
+    exclude.length > 0 ? await walkRange(reader, tips, exclude) : await walkCommits(reader, tips);
   const blobs = new BlobScanner(reader, detector, options, stats);
   const findings: RawFinding[] = [];
   // Indexed loops on the per-commit path: until V8 optimizes it, a for-of allocates an iterator

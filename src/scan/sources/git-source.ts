@@ -460,23 +460,9 @@ export function readRefsDirectly(gitdir: string): string[] | undefined {
   return [...out];
 }
 
-/** Every commit reachable from `tips` but not from `exclude`, each once (order: discovery). */
-export async function walkCommits(
-  reader: GitReader,
-  tips: string[],
-  exclude: string[],
-): Promise<CommitInfo[]> {
-  const excluded = new Set<string>();
-  const stack = [...exclude];
-  while (stack.length > 0) {
-    const oid = stack.pop()!;
-    if (excluded.has(oid)) continue;
-    excluded.add(oid);
-    const read = readCommit(reader, oid);
-    const info = read instanceof Promise ? await read : read;
-    for (let p = 0; p < info.parents.length; p++) stack.push(info.parents[p]!);
-  }
-  const seen = new Set<string>(excluded);
+/** Every commit reachable from `tips`, each once (order: discovery). */
+export async function walkCommits(reader: GitReader, tips: string[]): Promise<CommitInfo[]> {
+  const seen = new Set<string>();
   const out: CommitInfo[] = [];
   const todo = [...tips];
   while (todo.length > 0) {
@@ -489,6 +475,95 @@ export async function walkCommits(
     for (let p = 0; p < info.parents.length; p++) todo.push(info.parents[p]!);
   }
   return out;
+}
+
+/** Extra commits git's range walk looks at once only excluded ones are left (clock-skew margin). */
+const SLOP = 5;
+
+/**
+ * The commits of `exclude..tips` (reachable from a tip, not from any excluded commit), found the
+ * way `git rev-list` finds them (revision.c limit_list): both sides are walked newest first by
+ * committer date, marks of excluded commits flow down to their parents, and the walk stops once
+ * everything still queued is excluded (plus SLOP more steps for clock skew). A pull request's range
+ * thus costs about its own commits, not the whole history below its base; and where committer dates
+ * are skewed, the result is git's (gitleaks reads ranges through `git log`).
+ */
+export async function walkRange(reader: GitReader, tips: string[], exclude: string[]): Promise<CommitInfo[]> {
+  const excluded = new Set<string>();
+  /** Commits read so far (git parses a commit when it queues it): exclusion marks flow through them. */
+  const parsed = new Map<string, CommitInfo>();
+  // Newest first; a commit goes after those of the same date (git's commit_list_insert_by_date).
+  const queue: { info: CommitInfo; date: number }[] = [];
+  const enqueue = async (oid: string): Promise<void> => {
+    const read = readCommit(reader, oid);
+    const info = read instanceof Promise ? await read : read;
+    parsed.set(oid, info);
+    const date = committerTime((await reader.object(oid)).data);
+    let lo = 0;
+    let hi = queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (queue[mid]!.date >= date) lo = mid + 1;
+      else hi = mid;
+    }
+    queue.splice(lo, 0, { info, date });
+  };
+  /** git's mark_parents_uninteresting: the mark goes down through every commit already read. */
+  const excludeParentsOf = (oid: string): void => {
+    const stack = [...(parsed.get(oid)?.parents ?? [])];
+    while (stack.length > 0) {
+      const parent = stack.pop()!;
+      if (excluded.has(parent)) continue;
+      excluded.add(parent);
+      stack.push(...(parsed.get(parent)?.parents ?? []));
+    }
+  };
+  // `git rev-list ^base head` queues the excluded side first.
+  for (const [oids, out] of [
+    [exclude, true],
+    [tips, false],
+  ] as const) {
+    for (const oid of oids) {
+      if (out) excluded.add(oid);
+      if (!parsed.has(oid)) await enqueue(oid);
+    }
+  }
+  const listed: CommitInfo[] = [];
+  let lastListedDate = Number.POSITIVE_INFINITY;
+  let slop = SLOP;
+  while (queue.length > 0) {
+    const { info, date } = queue.shift()!;
+    const out = excluded.has(info.sha);
+    for (const parent of info.parents) {
+      // Read (and queue) first, so that an exclusion mark passes on through the parent's own parents.
+      if (!parsed.has(parent)) await enqueue(parent);
+      if (out && !excluded.has(parent)) {
+        excluded.add(parent);
+        excludeParentsOf(parent);
+      }
+    }
+    if (out) {
+      excludeParentsOf(info.sha);
+      // git's still_interesting: go on while something queued is not excluded, or is newer than
+      // the last commit listed; after that, SLOP more steps.
+      if (queue.length === 0) break;
+      if (lastListedDate <= queue[0]!.date || queue.some((q) => !excluded.has(q.info.sha))) slop = SLOP;
+      else slop--;
+      if (slop > 0) continue;
+      break;
+    }
+    lastListedDate = date;
+    listed.push(info);
+  }
+  // A mark that arrived after a commit was listed still removes it (git filters its output too).
+  return listed.filter((info) => !excluded.has(info.sha));
+}
+
+/** The committer timestamp (seconds) of a raw commit object; 0 when it has none. */
+function committerTime(data: Buffer): number {
+  const text = data.toString('latin1', 0, Math.min(data.length, 4096));
+  const m = /^committer .*> (\d+) [+-]\d{4}$/m.exec(text.slice(0, text.indexOf('\n\n') >>> 0));
+  return m ? Number(m[1]) : 0;
 }
 
 /** A commit, synchronously when the store has it (no promise per commit of a long walk). */

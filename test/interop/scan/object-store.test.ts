@@ -131,7 +131,7 @@ describe('GitObjectStore vs isomorphic-git', () => {
     const theirs = (dir: string) => [...new Set(gitIn(dir, ['rev-list', '--all']).trim().split('\n'))].sort();
     for (const dir of [linked, repo]) {
       const reader = new GitReader(dir);
-      const commits = await walkCommits(reader, await listAllTips(reader), []);
+      const commits = await walkCommits(reader, await listAllTips(reader));
       expect(commits.map((c) => c.sha).sort(), dir).toEqual(theirs(dir));
     }
   });
@@ -140,7 +140,7 @@ describe('GitObjectStore vs isomorphic-git', () => {
     const shared = join(repo, '..', 'shared');
     execFileSync('git', ['clone', '-q', '--shared', repo, shared]);
     const reader = new GitReader(shared);
-    const commits = await walkCommits(reader, await listAllTips(reader), []);
+    const commits = await walkCommits(reader, await listAllTips(reader));
     const theirs = [...new Set(gitIn(shared, ['rev-list', '--all']).trim().split('\n'))].sort();
     expect(commits.map((c) => c.sha).sort()).toEqual(theirs);
     // Without the alternate the objects are gone: an error naming the repository, never an empty history.
