@@ -279,8 +279,27 @@ export async function scanCommits(
   detector: Detector,
   stats: ScanStats,
 ): Promise<RawFinding[]> {
-  const dir = options.root;
-  const reader = new GitReader(dir);
+  // A pull-request range reads a few objects: pack files past a few MB are read entry by entry.
+  const reader = new GitReader(
+    options.root,
+    options.target.kind === 'range' ? { wholePacksUpTo: FEW_OBJECTS_WHOLE_PACKS_UP_TO } : {},
+  );
+  try {
+    return await scanCommitsWith(reader, options, detector, stats);
+  } finally {
+    reader.close();
+  }
+}
+
+/** Pack size below which reading the whole file beats reading entries one by one, for scans of a few objects. */
+const FEW_OBJECTS_WHOLE_PACKS_UP_TO = 8 * 1024 * 1024;
+
+async function scanCommitsWith(
+  reader: GitReader,
+  options: ScanOptions,
+  detector: Detector,
+  stats: ScanStats,
+): Promise<RawFinding[]> {
   let tips: string[];
   let exclude: string[] = [];
   if (options.target.kind === 'range') {
@@ -400,8 +419,21 @@ export async function scanStaged(
   detector: Detector,
   stats: ScanStats,
 ): Promise<RawFinding[]> {
+  const reader = new GitReader(options.root, { wholePacksUpTo: FEW_OBJECTS_WHOLE_PACKS_UP_TO });
+  try {
+    return await scanStagedWith(reader, options, detector, stats);
+  } finally {
+    reader.close();
+  }
+}
+
+async function scanStagedWith(
+  reader: GitReader,
+  options: ScanOptions,
+  detector: Detector,
+  stats: ScanStats,
+): Promise<RawFinding[]> {
   const dir = options.root;
-  const reader = new GitReader(dir);
   const cache = reader.cache;
   const git = await isomorphicGit();
   let head: string | undefined;

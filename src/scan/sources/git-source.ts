@@ -4,7 +4,14 @@ import { LlmcmError } from '../../core/errors.js';
 import { parseRevision, walkRevision } from '../../repo/revision.js';
 import { isBinaryContent } from './chunk.js';
 import { splitLines } from './line-diff.js';
-import { type GitObject, GitObjectStore, parseCommit, parseTree, readCommitHeader } from './object-store.js';
+import {
+  type GitObject,
+  GitObjectStore,
+  type GitObjectStoreOptions,
+  parseCommit,
+  parseTree,
+  readCommitHeader,
+} from './object-store.js';
 
 /** isomorphic-git's object cache, shared by every read of one scan (pack indexes stay parsed). */
 export type GitCache = Record<string, unknown>;
@@ -132,7 +139,10 @@ export class GitReader {
   /** Commits whose parents a shallow clone does not have (`.git/shallow`): they are roots here. */
   private readonly shallow: Set<string>;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    options: GitObjectStoreOptions = {},
+  ) {
     const gitdir = findGitdir(dir);
     const home = objectsHome(gitdir);
     if (!fs.existsSync(join(gitdir, 'HEAD')) || !fs.existsSync(join(home, 'objects'))) {
@@ -141,12 +151,17 @@ export class GitReader {
         'run git scans (--staged, --base, --history) inside a git work tree',
       );
     }
-    this.store = new GitObjectStore(home);
+    this.store = new GitObjectStore(home, options);
     let shallow: string[] = [];
     try {
       shallow = fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean);
     } catch {}
     this.shallow = new Set(shallow);
+  }
+
+  /** Releases the pack files the store reads entry by entry. */
+  close(): void {
+    this.store.close();
   }
 
   /** An object, read synchronously; throws MissingObject when only isomorphic-git can read it. */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { allocObjectBuffer, inflateExact, inflateHead } from './native-inflate.js';
@@ -12,11 +12,33 @@ export interface GitObject {
 const TYPES = ['', 'commit', 'tree', 'blob', 'tag', '', 'ofs-delta', 'ref-delta'] as const;
 
 interface Pack {
-  pack: Buffer;
+  /** The whole pack file, when it was read at once (see GitObjectStore's wholePacksUpTo). */
+  pack: Buffer | undefined;
+  /** Otherwise an open file: each entry is read where it lies. */
+  fd: number | undefined;
+  /** Size of the pack file; its last 20 bytes are the checksum. */
+  size: number;
   idx: Buffer;
   count: number;
   /** Objects read from this pack by entry offset (small integers: cheap Map keys). */
   cache: Map<number, GitObject>;
+}
+
+/** Bytes of one pack entry: `buf[at..end)` holds the entry from its header on. */
+interface EntryBytes {
+  buf: Buffer;
+  at: number;
+  end: number;
+}
+
+/** Options of a GitObjectStore. */
+export interface GitObjectStoreOptions {
+  /**
+   * Pack files up to this size are read whole (one sequential read: a history scan touches nearly
+   * every object); bigger ones are read entry by entry, so that a pull-request scan of a large
+   * repository reads a few objects, not gigabytes. Default 256 MB.
+   */
+  wholePacksUpTo?: number;
 }
 
 /**
@@ -57,9 +79,25 @@ export class GitObjectStore {
   /** The repository's objects folder, then its alternates (`git clone --shared/--reference`). */
   private readonly objectDirs: string[];
 
-  constructor(gitdir: string) {
+  private readonly wholePacksUpTo: number;
+
+  constructor(gitdir: string, options: GitObjectStoreOptions = {}) {
+    this.wholePacksUpTo = options.wholePacksUpTo ?? 256 * 1024 * 1024;
     this.objectDirs = objectDirectories(join(gitdir, 'objects'));
     for (const dir of this.objectDirs) this.openPacks(join(dir, 'pack'));
+  }
+
+  /** Closes the pack files read entry by entry (reads after this fail over to the caller's fallback). */
+  close(): void {
+    for (const p of this.packs) {
+      if (p.fd === undefined) continue;
+      try {
+        closeSync(p.fd);
+      } catch {
+        // Already closed: nothing to release.
+      }
+      p.fd = undefined;
+    }
   }
 
   private openPacks(packDir: string): void {
@@ -72,8 +110,19 @@ export class GitObjectStore {
       // v2 index: magic ff744f63, version 2, 256-entry fanout.
       if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue;
       const count = idx.readUInt32BE(8 + 255 * 4);
-      const pack = readFileSync(packPath);
-      this.packs.push({ pack, idx, count, cache: new Map() });
+      const fd = openSync(packPath, 'r');
+      const size = fstatSync(fd).size;
+      if (size <= this.wholePacksUpTo) {
+        let pack: Buffer;
+        try {
+          pack = readFileSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        this.packs.push({ pack, fd: undefined, size, idx, count, cache: new Map() });
+      } else {
+        this.packs.push({ pack: undefined, fd, size, idx, count, cache: new Map() });
+      }
     }
   }
 
@@ -125,12 +174,36 @@ export class GitObjectStore {
   private readonly want = Buffer.alloc(20);
 
   /**
-   * Where the compressed data of an entry may end: the pack's trailer. zlib stops at the end of
-   * the entry's stream by itself, so no table of entry boundaries is needed (sorting 20,000
-   * offsets cost ~15 ms of every history scan's start-up).
+   * The bytes of the entry at `offset`. A whole pack is used in place, up to its trailer: zlib stops
+   * at the end of the entry's stream by itself, so no table of entry boundaries is needed (sorting
+   * 20,000 offsets cost ~15 ms of every history scan's start-up). Otherwise the entry is read from
+   * the file: a first read of up to 4 kB holds the header and, for most objects, everything; a
+   * bigger one is read again with room for zlib's worst case (deflateBound: the inflated size plus
+   * about 0.1%).
    */
-  private entryEnd(p: Pack): number {
-    return p.pack.length - 20;
+  private entryBytes(p: Pack, offset: number): EntryBytes {
+    const limit = p.size - 20;
+    if (p.pack) return { buf: p.pack, at: offset, end: limit };
+    const first = this.readAt(p, offset, Math.min(4096, limit - offset));
+    const { size, dataStart } = readEntryHeader(first, 0);
+    // Header, then at most 20 bytes of delta base reference, then the compressed data.
+    const needed = dataStart + 20 + size + (size >> 10) + 64;
+    if (needed <= first.length || first.length === limit - offset)
+      return { buf: first, at: 0, end: first.length };
+    const all = this.readAt(p, offset, Math.min(needed, limit - offset));
+    return { buf: all, at: 0, end: all.length };
+  }
+
+  private readAt(p: Pack, offset: number, length: number): Buffer {
+    if (p.fd === undefined) throw new Error('pack file closed');
+    const buf = Buffer.allocUnsafe(Math.max(0, length));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(p.fd, buf, done, buf.length - done, offset + done);
+      if (n === 0) throw new Error('pack file shorter than its index says');
+      done += n;
+    }
+    return buf;
   }
 
   private remember(p: Pack, offset: number, obj: GitObject): GitObject {
@@ -154,10 +227,9 @@ export class GitObjectStore {
     // A number, not a string: this lookup runs for every object and every delta base.
     const hit = p.cache.get(offset);
     if (hit) return hit;
-    const buf = p.pack;
-    const { typeNum, size, dataStart } = readEntryHeader(buf, offset);
+    const { buf, at, end } = this.entryBytes(p, offset);
+    const { typeNum, size, dataStart } = readEntryHeader(buf, at);
     let pos = dataStart;
-    const end = this.entryEnd(p);
     const type = TYPES[typeNum];
     if (type === 'ofs-delta') {
       let byte = buf[pos++]!;
@@ -195,14 +267,14 @@ export class GitObjectStore {
       const p = this.packs[i]!;
       const offset = this.findInPack(p, oid);
       if (offset < 0) continue;
-      const buf = p.pack;
-      const { typeNum, size, dataStart: pos } = readEntryHeader(buf, offset);
+      const entry = this.entryBytes(p, offset);
+      const { typeNum, size, dataStart: pos } = readEntryHeader(entry.buf, entry.at);
       if (typeNum !== 1) return undefined;
       // Most commits have one parent: their tree, parent and the start of the author line fit in
       // ONE_PARENT_HEAD_BYTES, and zlib stops decoding there. A merge needs a second, longer read.
       return (
-        this.commitHeadOf(p, pos, size, ONE_PARENT_HEAD_BYTES) ??
-        this.commitHeadOf(p, pos, size, COMMIT_HEAD_BYTES)
+        this.commitHeadOf(entry, pos, size, ONE_PARENT_HEAD_BYTES) ??
+        this.commitHeadOf(entry, pos, size, COMMIT_HEAD_BYTES)
       );
     }
     return undefined;
@@ -210,14 +282,14 @@ export class GitObjectStore {
 
   /** Tree and parents from the first `limit` bytes of a packed commit, if those hold all of them. */
   private commitHeadOf(
-    p: Pack,
+    entry: EntryBytes,
     pos: number,
     size: number,
     limit: number,
   ): { tree: string; parents: string[] } | undefined {
     const want = Math.min(size, limit);
-    const end = this.entryEnd(p);
-    const data = want === size ? inflateExact(p.pack, pos, end, size) : inflateHead(p.pack, pos, end, want);
+    const { buf, end } = entry;
+    const data = want === size ? inflateExact(buf, pos, end, size) : inflateHead(buf, pos, end, want);
     if (!data) return undefined;
     const head = readCommitHeader(data);
     // Complete only if the author line was reached (or the whole commit was inflated).

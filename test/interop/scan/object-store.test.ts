@@ -20,6 +20,18 @@ describe('GitObjectStore vs isomorphic-git', () => {
   beforeAll(() => {
     repo = join(mkdtempSync(join(tmpdir(), 'llmcm-objstore-')), 'repo');
     buildHistoryRepo(repo, 3);
+    // Two versions of a big file (bigger than a first 4 kB read of an entry, and a delta of it),
+    // as incompressible as a fixed seed allows.
+    let x = 7;
+    const big = Array.from({ length: 3000 }, () => {
+      x = (x * 48271) % 2147483647;
+      return x.toString(36);
+    }).join('\n');
+    writeFileSync(join(repo, 'big.txt'), `${big}\n`);
+    gitIn(repo, ['add', 'big.txt']);
+    gitIn(repo, ['commit', '-qm', 'big'], '2024-04-01T00:00:00Z');
+    writeFileSync(join(repo, 'big.txt'), `${big.replace(/a/g, 'b')}\nmore\n`);
+    gitIn(repo, ['commit', '-qam', 'big edit'], '2024-04-02T00:00:00Z');
     // Pack everything with deltas, then add loose objects on top.
     gitIn(repo, ['gc', '-q', '--aggressive']);
     writeFileSync(join(repo, 'loose.txt'), 'a loose object\n');
@@ -28,7 +40,10 @@ describe('GitObjectStore vs isomorphic-git', () => {
   });
   afterAll(() => rmSync(join(repo, '..'), { recursive: true, force: true }));
 
-  it('reads every object of every ref identically', async () => {
+  it.each([
+    ['whole pack files', undefined],
+    ['pack entries read one by one', 0],
+  ])('reads every object of every ref identically (%s)', async (_mode, wholePacksUpTo) => {
     const oids = execFileSync('git', ['rev-list', '--objects', '--all'], { cwd: repo })
       .toString()
       .trim()
@@ -44,15 +59,25 @@ describe('GitObjectStore vs isomorphic-git', () => {
       join(repo, '.git', 'objects', 'pack', packs[0]!.replace(/\.pack$/, '.idx')),
     ]).toString();
     expect(verify).toMatch(/chain length = [1-9]/);
-    const store = new GitObjectStore(join(repo, '.git'));
+    const store = new GitObjectStore(join(repo, '.git'), { wholePacksUpTo });
+    let biggest = 0;
     for (const oid of oids) {
       const ours = store.read(oid);
+      biggest = Math.max(biggest, ours?.data.length ?? 0);
       const theirs = await git.readObject({ fs, dir: repo, oid, format: 'content' });
       expect(ours, oid).toBeDefined();
       expect(ours!.type).toBe(theirs.type);
       expect(Buffer.compare(ours!.data, Buffer.from(theirs.object as Uint8Array)), oid).toBe(0);
     }
     expect(store.read('0'.repeat(40))).toBeUndefined();
+    expect(biggest).toBeGreaterThan(16_000);
+    // Commit heads too, from either kind of pack access.
+    for (const line of gitIn(repo, ['rev-list', '--all', '--parents']).trim().split('\n')) {
+      const [oid, ...parents] = line.split(' ');
+      const head = store.readCommitHead(oid!);
+      if (head) expect(head.parents, oid).toEqual(parents);
+    }
+    store.close();
   });
 
   it('reads each commit head (tree and parents) like git, for root, one-parent, merge and octopus commits', () => {
