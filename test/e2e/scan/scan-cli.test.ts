@@ -65,7 +65,9 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     expect(files.stderr).toMatch(/^llmcm: scanning files: (\d+) \/ \1 files \(100%\)$/m);
     // Not a terminal and not asked for: silent, as before.
     expect(run(['scan', '--history', '-f', 'json']).stderr).not.toContain('scanning history');
-    expect(run(['scan', '--history', '--progress', '--no-progress', '-f', 'json']).stderr).not.toContain('scanning');
+    expect(run(['scan', '--history', '--progress', '--no-progress', '-f', 'json']).stderr).not.toContain(
+      'scanning',
+    );
     noSecretIn(history.stderr);
   });
 
