@@ -1,6 +1,7 @@
 import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
 import { type PlainValue, resolveYamlV3Plain } from '../values.js';
 import type { ParsedFile } from './types.js';
+import { type GapLine, type GapNext, type GapPrevious, placeGapComments } from './yaml-comment-owner.js';
 import { detectIndent, plainStyle, yamlDoubleQuoted } from './yaml-style.js';
 
 /**
@@ -289,13 +290,13 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const root = newBox('map', 0, 0, [], undefined);
   const stack: Box[] = [root];
   const edits = new Map<number, Edit[]>();
-  // Per line: the outermost and innermost collection with an entry on it (content lines only),
-  // and the collection a `key:` line opened. Only a text with a `#` can hold comments: the rest
-  // skips the bookkeeping they need.
+  // Per line: the outermost and innermost collection with an entry on it (content lines only).
+  // Only a text with a `#` can hold comments: the rest skips the bookkeeping they need.
   const tracking = text.includes('#');
   const outer: Array<Box | undefined> = tracking ? new Array(count) : [];
   const inner: Array<Box | undefined> = tracking ? new Array(count) : [];
-  const opened = new Map<number, Box>();
+  // Lines ending with `key:` and nothing after it (a null value, or a block opening below).
+  const valueLine = new Set<number>();
   // A line ending with a flow collection and a comment: the comment belongs to the collection.
   const flowOnLine = new Map<number, Box>();
   const comments: Array<{ line: number; col: number; eol: boolean; offset: number }> = [];
@@ -305,7 +306,6 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   let entryCount = 0;
   // The last body line of a block scalar just read, and the body lines that start with `#`.
   let skipUntil = -1;
-  const hashBody: number[] = [];
   let offset = 0;
 
   const addEdit = (line: number, edit: Edit) => {
@@ -331,7 +331,6 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     const child = newBox(kind, column, p.box.depth + 1, p.pointer, p.box);
     (p.box.tree as TreeMap).entries.push({ kind: 'pair', key: p.key, value: child.tree });
     if (tracking) p.box.positions.push(p.pos);
-    opened.set(p.line, child);
     stack.push(child);
     pending = undefined;
     return child;
@@ -464,9 +463,6 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       }
       parts.push(l.slice(indent));
       last = j;
-      // parseYamlFile's comment rules read a body line starting with `#` as a comment line (it
-      // cannot change a placement today: such a line is deeper than anything after the block).
-      if (l.charCodeAt(at) === 35) hashBody.push(j);
     }
     parts.length = last - h;
     const text = parts.join('\n');
@@ -517,8 +513,10 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       if (tracking) map.positions.push(offset + col);
       return true;
     }
-    if (scanned.value === undefined) pending = { box: map, key, pointer, line: i, pos: offset + col };
-    else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
+    if (scanned.value === undefined) {
+      pending = { box: map, key, pointer, line: i, pos: offset + col };
+      if (tracking) valueLine.add(i);
+    } else addValue(map, i, scanned, pointer, key, offset + col, -1, col);
     return true;
   };
 
@@ -599,27 +597,53 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   if (comments.length > 0 && !placeComments()) return null;
 
   /**
-   * Gives each comment the collection parseYamlFile gives it (see its comment loop: yaml.v3's
-   * head/foot rules approximated on the CST), then merges comments into the entries by position.
-   * False for the few layouts whose answer depends on the yaml package's token ranges.
+   * Gives each comment the collection parseYamlFile gives it (yaml.v3's rule, shared through
+   * yaml-comment-owner.ts), then merges comments into the entries by position. False when a gap
+   * has no content line where the line model needs one (not expected in this shape).
    */
   function placeComments(): boolean {
     const colOf = (i: number) => lines[i]!.length - lines[i]!.trimStart().length;
     const isComment = new Int8Array(dataLines);
     for (const c of comments) if (!c.eol) isComment[c.line] = 1;
-    for (const j of hashBody) isComment[j] = 1;
-    // Content lines: those with an entry, plus the `sops:` line (an owner-less line at column 0).
-    const next = new Int32Array(dataLines);
-    let nx = sopsLine;
-    for (let i = dataLines - 1; i >= 0; i--) {
-      next[i] = nx;
-      if (outer[i]) nx = i;
+    // A last line of whitespace without a newline is dropped by the writer: not part of a gap.
+    let end = dataLines;
+    if (sopsLine < 0 && end > 0 && lines[end - 1]!.trim() === '') end--;
+    const isGapLine = (i: number) => isComment[i] === 1 || lines[i]!.trim() === '';
+    // Whole-line comments: yaml.v3's rule (yaml-comment-owner.ts) per run of comment and blank
+    // lines, on the same line model parseYamlFile builds.
+    const gapOwner = new Map<number, Box>();
+    for (const c of comments) {
+      if (c.eol || gapOwner.has(c.line)) continue;
+      let from = c.line;
+      while (from > 0 && isGapLine(from - 1)) from--;
+      let to = c.line;
+      while (to + 1 < end && isGapLine(to + 1)) to++;
+      let prev: GapPrevious<Box> | undefined;
+      if (from > 0) {
+        let entryLine = from - 1;
+        while (entryLine >= 0 && !outer[entryLine]) entryLine--;
+        if (entryLine < 0) return false;
+        prev = {
+          endLine: from - 1,
+          inner: inner[entryLine]!,
+          last: valueLine.has(entryLine) ? 'value' : 'node',
+        };
+      }
+      let next: GapNext<Box> | undefined;
+      if (to + 1 < end) {
+        const n = outer[to + 1];
+        if (!n) return false;
+        next = { column: colOf(to + 1), outer: n };
+      }
+      const gap: GapLine[] = [];
+      for (let l = from; l <= to; l++) gap.push({ line: l, column: isComment[l] ? colOf(l) : -1 });
+      const placed = placeGapComments(prev, next, root, gap);
+      gap.forEach((g, k) => {
+        if (g.column >= 0) gapOwner.set(g.line, placed[k]!);
+      });
     }
     const touched: Box[] = [];
-    let previous = -1;
-    let scanned = 0;
     for (const c of comments) {
-      for (; scanned < c.line; scanned++) if (outer[scanned]) previous = scanned;
       let best: Box;
       let pos: number;
       if (c.eol) {
@@ -627,55 +651,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         pos = c.offset - 0.5;
       } else {
         pos = c.offset + c.col;
-        const column = c.col;
-        const n = next[c.line]!;
-        const nextColumn = n < 0 ? 0 : colOf(n);
-        const nextOwner = n < 0 ? undefined : outer[n];
-        const prevOwner = previous < 0 ? undefined : inner[previous];
-        let joinsHead = false;
-        for (let j = c.line - 1; j >= 0 && isComment[j]; j--) {
-          if (colOf(j) === nextColumn) {
-            joinsHead = true;
-            break;
-          }
-        }
-        if (
-          joinsHead ||
-          (nextColumn >= column &&
-            nextOwner &&
-            !(nextColumn > column && prevOwner && prevOwner.depth > nextOwner.depth))
-        ) {
-          best = nextOwner ?? root;
-        } else if (nextColumn > column && prevOwner) {
-          best = prevOwner;
-        } else if (previous >= 0 && opened.has(previous)) {
-          // Between a `key:` line and the first entry of the block it opens: inside that block.
-          best = opened.get(previous)!;
-        } else {
-          // A foot comment (followed by a dedent or the end): the yaml package keeps it in the
-          // deepest open block at or left of its column, and parseYamlFile then moves it into
-          // that block's last entry's collection, if any. A block at column 0 (a root-level
-          // `key:\n- item` list) hands its trailing comments up regardless: modelled only for
-          // the end of the data when every comment there is at column 0 (they all reach the root).
-          let box = prevOwner ?? root;
-          let below: Box | undefined;
-          let zeroSeq = false;
-          for (let b: Box | undefined = box; b; b = b.parent)
-            if (b.kind === 'seq' && b.column === 0) zeroSeq = true;
-          while (box.column > column) {
-            below = box;
-            box = box.parent!;
-          }
-          if (zeroSeq && box.column === 0) {
-            if (column !== 0 || nextOwner) return false;
-            for (let j = previous + 1; j < (n < 0 ? dataLines : n); j++) {
-              const l = lines[j]!;
-              if (l.trim() !== '' && !(isComment[j] && l.charCodeAt(0) === 35)) return false;
-            }
-            box = root;
-          }
-          best = nextColumn < column ? (below ?? box) : box;
-        }
+        best = gapOwner.get(c.line)!;
       }
       const line = c.line;
       const edit: Edit = { start: c.col, end: lines[line]!.length, text: '' };

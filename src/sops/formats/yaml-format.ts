@@ -20,6 +20,7 @@ import { formatGoFloat } from '../go-format.js';
 import type { LeafUpdate, TreeComment, TreeMap, TreeNode, TreeSeq } from '../tree.js';
 import { jsValueOf, type PlainValue, resolveYamlV3Plain } from '../values.js';
 import type { ParsedFile } from './types.js';
+import { type GapLine, type GapNext, type GapPrevious, placeGapComments } from './yaml-comment-owner.js';
 import { renderCanonicalSopsBlock } from './yaml-fast.js';
 import { detectIndent, plainStyle, yamlDoubleQuoted } from './yaml-style.js';
 
@@ -29,6 +30,7 @@ export { detectIndent, plainStyle, yamlDoubleQuoted };
 type SourceToken = CST.SourceToken;
 
 interface Container {
+  kind: 'map' | 'seq';
   tree: TreeMap | TreeSeq;
   spanStart: number;
   spanEnd: number;
@@ -39,6 +41,10 @@ interface Container {
     pos: number;
     entry: TreeMap['entries'][number] | TreeSeq['entries'][number];
     child?: Container;
+    /** The entry's value is empty in the source (`key:` or `-` with nothing after it). */
+    empty?: boolean;
+    /** Where a sequence item's dash stands, when known. */
+    at?: number;
   }>;
   parent?: Container;
   /** Column of the entries (block style); -1 for flow collections. */
@@ -187,6 +193,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     const root = doc.contents;
     const rootTree: TreeMap = { kind: 'map', entries: [] };
     const rootContainer: Container = {
+      kind: 'map',
       tree: rootTree,
       spanStart: -1,
       spanEnd: Number.POSITIVE_INFINITY,
@@ -231,6 +238,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       if (isMap(node) || isSeq(node)) {
         const start = node.range![0];
         const container: Container = {
+          kind: isMap(node) ? 'map' : 'seq',
           tree: isMap(node) ? { kind: 'map', entries: [] } : { kind: 'seq', entries: [] },
           spanStart: spanStart ?? start,
           spanEnd: flowLineEnd(node) ?? node.range![2],
@@ -406,6 +414,7 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
             pos: keyStart,
             entry: { kind: 'pair', key: keyText, value: child },
             child: containerByTree.get(child),
+            empty: isEmptyValue(pair.value),
           });
         }
       } else {
@@ -420,7 +429,18 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
             undefined,
             container,
           );
-          container.positioned.push({ pos: start, entry: child, child: containerByTree.get(child) });
+          // The item's dash (its value may start on a later line: `-` then a nested block).
+          const dash =
+            tok?.type === 'block-seq'
+              ? tok.items[index]?.start.find((t) => t.type === 'seq-item-ind')
+              : undefined;
+          container.positioned.push({
+            pos: start,
+            entry: child,
+            child: containerByTree.get(child),
+            empty: isEmptyValue(item),
+            at: dash?.offset,
+          });
         });
       }
     };
@@ -430,70 +450,103 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     branches.push(rootTree);
   });
 
-  /**
-   * The next content line after `offset` (blank and comment lines skipped). A document end counts
-   * as a line at column 0: in the encrypted file the `sops:` key stands there, and sops places
-   * comments by reading the encrypted file.
-   */
-  const nextContentLine = (offset: number): { start: number; column: number } => {
-    let i = text.indexOf('\n', offset);
-    while (i >= 0 && i + 1 < text.length) {
-      const start = i + 1;
-      const end = text.indexOf('\n', start);
-      const line = text.slice(start, end < 0 ? text.length : end);
-      const trimmed = line.trimStart();
-      i = end;
-      if (trimmed === '' || trimmed.startsWith('#')) continue;
-      if (/^(---|\.\.\.)(\s|$)/.test(line)) return { start: -1, column: 0 };
-      return { start, column: line.length - trimmed.length };
-    }
-    return { start: -1, column: 0 };
-  };
+  // Whole-line comments in block context get the collection yaml.v3 gives them (the shared rule
+  // in yaml-comment-owner.ts), computed per run of comment and blank lines.
+  const docStarts = documents.map((d) => d.range?.[0] ?? 0);
+  const gapOwners = allComments.length > 0 ? placeWholeLineComments() : new Map<number, Container>();
 
-  /** The outermost block collection with an entry starting on the line at `start`. */
-  const outermostWithEntryOnLine = (containers: Container[], start: number): Container | undefined => {
-    let found: Container | undefined;
-    if (start < 0) return undefined;
-    for (const c of containers) {
-      if (c.column < 0 || (found && c.depth >= found.depth)) continue;
-      if (c.positioned.some((p) => p.entry.kind !== 'comment' && lineStart(p.pos) === start)) found = c;
+  function placeWholeLineComments(): Map<number, Container> {
+    const owners = new Map<number, Container>();
+    const lines = text.split('\n');
+    const starts: number[] = [];
+    for (let i = 0, at = 0; i < lines.length; at += lines[i]!.length + 1, i++) starts.push(at);
+    const commentAt = new Map<number, SourceToken>();
+    for (const c of allComments) {
+      const ls = lineStart(c.offset);
+      if (text.slice(ls, c.offset).trim() === '') commentAt.set(lineOf(c.offset) - 1, c);
     }
-    return found;
-  };
-
-  /** The deepest block collection holding the last entry before `offset`. */
-  const ownerOfLastEntryBefore = (containers: Container[], offset: number): Container | undefined => {
-    let latest = -1;
-    let owner: Container | undefined;
-    for (const c of containers) {
-      if (c.column < 0) continue;
-      for (const p of c.positioned) {
-        if (p.entry.kind === 'comment' || p.pos >= offset) continue;
-        if (p.pos > latest || (p.pos === latest && owner && c.depth > owner.depth)) {
-          latest = p.pos;
-          owner = c;
+    const isGapLine = (i: number) => commentAt.has(i) || lines[i]!.trim() === '';
+    const docOf = (offset: number) => {
+      let d = 0;
+      for (let i = 0; i < docStarts.length; i++) if (offset >= docStarts[i]!) d = i;
+      return d;
+    };
+    // Per content line: the collections with an entry starting on it, and its last entry.
+    const info = new Map<number, { outer: Container; inner: Container; lastPos: number; last: LastEntry }>();
+    type LastEntry = { container: Container; p: Container['positioned'][number] };
+    docContainers.forEach((containers) => {
+      for (const c of containers) {
+        if (c.column < 0) continue;
+        for (const p of c.positioned) {
+          if (p.entry.kind === 'comment') continue;
+          const at = p.at ?? p.pos;
+          const line = lineOf(at) - 1;
+          const known = info.get(line);
+          if (!known) {
+            info.set(line, { outer: c, inner: c, lastPos: at, last: { container: c, p } });
+            continue;
+          }
+          if (c.depth < known.outer.depth) known.outer = c;
+          if (c.depth > known.inner.depth) known.inner = c;
+          if (at > known.lastPos || (at === known.lastPos && c.depth > known.last.container.depth)) {
+            known.lastPos = at;
+            known.last = { container: c, p };
+          }
         }
       }
+    });
+    // A file that ends in whitespace without a final newline: the writer drops that last line.
+    let end = lines.length;
+    if (end > 0 && lines[end - 1]!.trim() === '') end--;
+    for (let i = 0; i < end; i++) {
+      if (!commentAt.has(i)) continue;
+      let from = i;
+      while (from > 0 && isGapLine(from - 1)) from--;
+      let to = i;
+      while (to + 1 < end && isGapLine(to + 1)) to++;
+      const gapComments = [...commentAt.entries()].filter(([l]) => l >= from && l <= to);
+      i = to;
+      const doc = docOf(gapComments[0]![1].offset);
+      const containers = docContainers[doc];
+      if (!containers) continue;
+      const docStartLine = lineOf(docStarts[doc]!) - 1;
+      const isMarker = (l: number) => /^(---|\.\.\.)(\s|$)/.test(lines[l] ?? '');
+      // The previous content line (none at the start of a document).
+      let prev: GapPrevious<Container> | undefined;
+      if (from > 0 && from - 1 >= docStartLine && !isMarker(from - 1)) {
+        let entryLine = from - 1;
+        while (entryLine >= docStartLine && !info.has(entryLine)) entryLine--;
+        const p = info.get(entryLine);
+        if (!p) continue;
+        const entry = p.last.p;
+        let last: GapPrevious<Container>['last'] = 'node';
+        if (entry.empty || (entry.child && entry.child.column >= 0))
+          last = entry.entry.kind === 'pair' ? 'value' : 'entry';
+        prev = { endLine: from - 1, inner: p.inner, last };
+      }
+      // The next content line; a document end (or the `sops:` key) is a root key at column 0.
+      let next: GapNext<Container> | undefined;
+      if (to + 1 < end && !isMarker(to + 1)) {
+        const n = info.get(to + 1);
+        if (n) next = { column: n.outer.column, outer: n.outer };
+        else if (!/^sops:/.test(lines[to + 1]!)) continue;
+      }
+      const gap: GapLine[] = [];
+      for (let l = from; l <= to; l++) {
+        const c = commentAt.get(l);
+        gap.push({ line: l, column: c ? c.offset - starts[l]! : -1 });
+      }
+      const placed = placeGapComments(prev, next, containers[0]!, gap);
+      gap.forEach((g, k) => {
+        const c = commentAt.get(g.line);
+        if (c && placed[k]) owners.set(c.offset, placed[k]!);
+      });
     }
-    return owner;
-  };
-
-  /** Whether an earlier line of this comment's run of comment lines starts at `column` (a head block). */
-  const runHasColumnBefore = (ls: number, column: number): boolean => {
-    let start = ls;
-    while (start > 0) {
-      const prevStart = lineStart(start - 1);
-      const line = text.slice(prevStart, start - 1);
-      if (!line.trimStart().startsWith('#')) return false;
-      if (line.length - line.trimStart().length === column) return true;
-      start = prevStart;
-    }
-    return false;
-  };
+    return owners;
+  }
 
   // Assign each comment to the innermost collection whose span holds it, in file order; a
   // comment trailing an entry's line goes before that entry, as yaml.v3 attaches it.
-  const docStarts = documents.map((d) => d.range?.[0] ?? 0);
   for (const comment of allComments) {
     const offset = comment.offset;
     if (sopsRanges.some(([a, b]) => offset >= a && offset < b)) continue;
@@ -508,37 +561,10 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     const ls = lineStart(offset);
     const trailing = text.slice(ls, offset).trim() !== '';
     const pos = trailing ? ls - 0.5 : offset;
-    if (!trailing && best.column >= 0) {
-      // An approximation of yaml.v3's head/foot comment rules, which decide the comment's AAD in
-      // sops (checked against sops on generated layouts; exotic indentation may still differ, and
-      // such a comment then stays encrypted in `sops decrypt` output while everything else works).
-      const column = offset - ls;
-      const next = nextContentLine(offset);
-      const nextOwner = outermostWithEntryOnLine(containers, next.start);
-      const previousOwner = ownerOfLastEntryBefore(containers, offset);
-      const joinsHead = runHasColumnBefore(ls, next.column);
-      if (
-        joinsHead ||
-        (next.column >= column &&
-          nextOwner &&
-          !(next.column > column && previousOwner && previousOwner.depth > nextOwner.depth))
-      ) {
-        // A head comment belongs with the entry that follows it.
-        best = nextOwner ?? containers[0]!;
-      } else if (next.column > column && previousOwner) {
-        // Less indented than what follows, after deeper content: a foot of that content.
-        best = previousOwner;
-      } else {
-        // Followed by a dedent: lift to the block at its column, then it is the foot comment of the
-        // entry before it, so it goes into that entry's collection value.
-        while (best.parent && best.parent.column >= 0 && column < best.column) best = best.parent;
-        if (next.column < column) {
-          let previous: Container['positioned'][number] | undefined;
-          for (const p of best.positioned) if (p.pos < offset && p.entry.kind !== 'comment') previous = p;
-          if (previous?.child && previous.child.column >= 0) best = previous.child;
-        }
-      }
-    }
+    // A whole-line comment in block context: the collection yaml.v3 gives it. (Without an answer,
+    // a line model the rule cannot read, the comment stays in the innermost collection around it.)
+    const gapOwner = trailing || best.column < 0 ? undefined : gapOwners.get(offset);
+    if (gapOwner) best = gapOwner;
     const entry: TreeComment = {
       kind: 'comment',
       text: comment.source.slice(1),
@@ -614,6 +640,14 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
     },
   };
   return parsed;
+}
+
+/** A value with no source text (`key:` or `-` alone): yaml.v3 has no token for it. */
+function isEmptyValue(node: unknown): boolean {
+  if (node === null || node === undefined) return true;
+  if (!isScalar(node)) return false;
+  const tok = node.srcToken as CST.FlowScalar | undefined;
+  return !tok || (tok.type === 'scalar' && tok.source === '');
 }
 
 function resolveJsonScalar(node: Scalar, text: string): PlainValue | null {
