@@ -24,11 +24,18 @@ export interface GapPrevious<B extends CommentBlock> {
   /** The innermost block collection holding the line's last entry. */
   inner: B;
   /**
-   * What the line ends with: a node (a scalar or a flow collection, whose foot comment decode.go
-   * moves to its key); `key:` with nothing after it (a null value, or a block that opens on the
-   * next line); or `-` alone.
+   * What the line ends with: a scalar; a flow collection (`flow`); `key:` with nothing after it
+   * (a null value, or a block that opens on the next line); or `-` alone.
    */
-  last: 'node' | 'value' | 'entry';
+  last: 'node' | 'flow' | 'value' | 'entry';
+  /** The flow collection the line ends with. */
+  flow?: B;
+  /**
+   * The flow collection is the value of the first key of its mapping, and that key got a foot
+   * comment from the gap before its line (placeGapComments' `nextKeyFoot` there): decode.go then
+   * leaves the collection's own foot comment on it, so it lands inside the collection.
+   */
+  keyHasFoot?: boolean;
 }
 
 /** The content line after the run: its column and the outermost collection with an entry on it. */
@@ -55,6 +62,8 @@ interface Group {
   /** Start of the scan that produced it, and where it ended (for unroll_indent's search). */
   scanStart: number;
   end: number;
+  /** The last part of a run that is not split off as a foot: a head comment of what follows. */
+  head: boolean;
 }
 
 /**
@@ -67,14 +76,14 @@ export function placeGapComments<B extends CommentBlock>(
   next: GapNext<B> | undefined,
   root: B,
   lines: readonly GapLine[],
-): Array<B | undefined> {
+): GapPlacement<B> {
   const owners: Array<B | undefined> = lines.map(() => undefined);
   // Before the first content line: the document's head comment, or the first key's (the root).
   if (!prev) {
     lines.forEach((l, i) => {
       if (l.column >= 0) owners[i] = root;
     });
-    return owners;
+    return { owners, nextKeyFoot: false };
   }
   // The scanner's indentation stack at the previous line, innermost first. A sequence whose
   // dashes stand at its parent mapping's column (`key:\n- x`) is "indentless": not on the stack.
@@ -92,7 +101,7 @@ export function placeGapComments<B extends CommentBlock>(
   // content is on the first line), and a blank line before the first comment clears first_empty.
   const footLine = prev.endLine > 0 ? prev.endLine + 1 : -1;
   const firstComment = lines.findIndex((l) => l.column >= 0);
-  if (firstComment < 0) return owners;
+  if (firstComment < 0) return { owners, nextKeyFoot: false };
   let firstEmpty = !lines.slice(0, firstComment).some((l) => l.column < 0);
   let recentEmpty = false;
   const groups: Group[] = [];
@@ -102,7 +111,7 @@ export function placeGapComments<B extends CommentBlock>(
   let startLine = -1;
   let startColumn = -1;
   const pushFoot = (mark: 'prior' | number, end: number) => {
-    groups.push({ members: text, startLine, startColumn, mark, scanStart, end });
+    groups.push({ members: text, startLine, startColumn, mark, scanStart, end, head: false });
     scanStart = end;
     tokenMark = end;
     text = [];
@@ -147,6 +156,7 @@ export function placeGapComments<B extends CommentBlock>(
       mark: startLine * LINE + startColumn,
       scanStart,
       end: nextLine * LINE - 1,
+      head: true,
     });
   }
   // yaml_parser_unroll_indent: each closing block's end token goes before the first comment group
@@ -167,18 +177,33 @@ export function placeGapComments<B extends CommentBlock>(
   // The event that takes a group: the prior scalar or flow collection (its foot moves to its key,
   // in the collection that holds it), a closing mapping's end
   // (a sequence's end takes no comments), or the next line's first node.
-  const forward = (from: number): B => {
-    for (const end of ends) {
-      if (end.position >= from && end.block.kind === 'map') return end.block;
+  let nextKeyFoot = false;
+  const forward = (from: number, foot: boolean): B => {
+    // Unfolded when the first end token at or after `from` is read; from then on the next event
+    // that takes comments gets it, wherever its token stands (a block's end can be placed before
+    // an inner one's, at an earlier comment at its column).
+    const at = ends.findIndex((end) => end.position >= from);
+    if (at >= 0) {
+      for (const end of ends.slice(at)) if (end.block.kind === 'map') return end.block;
     }
+    // A foot comment that reaches the next line's first node: its key keeps it (see keyHasFoot).
+    if (foot) nextKeyFoot = true;
     return next ? next.outer : root;
   };
   for (const group of groups) {
+    const foot = !group.head;
     let owner: B;
-    if (group.mark === 'prior') {
-      owner = prev.last === 'node' ? prev.inner : forward(Number.NEGATIVE_INFINITY);
-    } else owner = forward(group.mark);
+    if (group.mark !== 'prior') owner = forward(group.mark, foot);
+    else if (prev.last === 'node') owner = prev.inner;
+    else if (prev.last === 'flow') owner = prev.keyHasFoot && prev.flow ? prev.flow : prev.inner;
+    else owner = forward(Number.NEGATIVE_INFINITY, foot);
     for (const m of group.members) owners[m] = owner;
   }
-  return owners;
+  return { owners, nextKeyFoot };
+}
+
+/** Each gap line's owner (undefined for blank lines), and whether the next key got a foot comment. */
+export interface GapPlacement<B> {
+  owners: Array<B | undefined>;
+  nextKeyFoot: boolean;
 }

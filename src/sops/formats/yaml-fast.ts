@@ -295,6 +295,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
   const tracking = text.includes('#');
   const outer: Array<Box | undefined> = tracking ? new Array(count) : [];
   const inner: Array<Box | undefined> = tracking ? new Array(count) : [];
+  // A flow collection ending a line, and whether its key is the first of its mapping.
+  const flowValue = new Map<number, { box: Box; first: boolean }>();
   // Lines ending with `key:` and nothing after it (a null value, or a block opening below).
   const valueLine = new Set<number>();
   // A line ending with a flow collection and a comment: the comment belongs to the collection.
@@ -509,6 +511,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         if (tracking) box.positions.push(offset + item.start);
       });
       if (scanned.hash >= 0) flowOnLine.set(i, box);
+      if (tracking) flowValue.set(i, { box, first: map.tree.entries.length === 0 });
       (map.tree as TreeMap).entries.push({ kind: 'pair', key, value: box.tree });
       if (tracking) map.positions.push(offset + col);
       return true;
@@ -612,6 +615,8 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
     // Whole-line comments: yaml.v3's rule (yaml-comment-owner.ts) per run of comment and blank
     // lines, on the same line model parseYamlFile builds.
     const gapOwner = new Map<number, Box>();
+    // Lines whose first key got a foot comment from the gap before them (see GapPrevious).
+    const keyFoot = new Set<number>();
     for (const c of comments) {
       if (c.eol || gapOwner.has(c.line)) continue;
       let from = c.line;
@@ -628,6 +633,12 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
           inner: inner[entryLine]!,
           last: valueLine.has(entryLine) ? 'value' : 'node',
         };
+        const flow = flowValue.get(entryLine);
+        if (flow) {
+          prev.last = 'flow';
+          prev.flow = flow.box;
+          prev.keyHasFoot = flow.first && keyFoot.has(entryLine);
+        }
       }
       let next: GapNext<Box> | undefined;
       if (to + 1 < end) {
@@ -638,8 +649,9 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       const gap: GapLine[] = [];
       for (let l = from; l <= to; l++) gap.push({ line: l, column: isComment[l] ? colOf(l) : -1 });
       const placed = placeGapComments(prev, next, root, gap);
+      if (placed.nextKeyFoot) keyFoot.add(to + 1);
       gap.forEach((g, k) => {
-        if (g.column >= 0) gapOwner.set(g.line, placed[k]!);
+        if (g.column >= 0) gapOwner.set(g.line, placed.owners[k]!);
       });
     }
     const touched: Box[] = [];

@@ -495,6 +495,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         }
       }
     });
+    // Lines whose first key got a foot comment from the gap before them (see GapPrevious).
+    const keyFoot = new Set<number>();
     // A file that ends in whitespace without a final newline: the writer drops that last line.
     let end = lines.length;
     if (end > 0 && lines[end - 1]!.trim() === '') end--;
@@ -504,9 +506,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       while (from > 0 && isGapLine(from - 1)) from--;
       let to = i;
       while (to + 1 < end && isGapLine(to + 1)) to++;
-      const gapComments = [...commentAt.entries()].filter(([l]) => l >= from && l <= to);
+      const doc = docOf(commentAt.get(i)!.offset);
       i = to;
-      const doc = docOf(gapComments[0]![1].offset);
       const containers = docContainers[doc];
       if (!containers) continue;
       const docStartLine = lineOf(docStarts[doc]!) - 1;
@@ -519,10 +520,13 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         const p = info.get(entryLine);
         if (!p) continue;
         const entry = p.last.p;
-        let last: GapPrevious<Container>['last'] = 'node';
-        if (entry.empty || (entry.child && entry.child.column >= 0))
-          last = entry.entry.kind === 'pair' ? 'value' : 'entry';
-        prev = { endLine: from - 1, inner: p.inner, last };
+        prev = { endLine: from - 1, inner: p.inner, last: 'node' };
+        if (entry.child && entry.child.column < 0) {
+          prev.last = 'flow';
+          prev.flow = entry.child;
+          const first = p.last.container.positioned.find((q) => q.entry.kind !== 'comment');
+          prev.keyHasFoot = entry.entry.kind === 'pair' && first === entry && keyFoot.has(entryLine);
+        } else if (entry.empty || entry.child) prev.last = entry.entry.kind === 'pair' ? 'value' : 'entry';
       }
       // The next content line; a document end (or the `sops:` key) is a root key at column 0.
       let next: GapNext<Container> | undefined;
@@ -537,9 +541,11 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         gap.push({ line: l, column: c ? c.offset - starts[l]! : -1 });
       }
       const placed = placeGapComments(prev, next, containers[0]!, gap);
+      if (placed.nextKeyFoot) keyFoot.add(to + 1);
       gap.forEach((g, k) => {
         const c = commentAt.get(g.line);
-        if (c && placed[k]) owners.set(c.offset, placed[k]!);
+        const owner = placed.owners[k];
+        if (c && owner) owners.set(c.offset, owner);
       });
     }
     return owners;

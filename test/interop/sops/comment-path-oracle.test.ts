@@ -146,13 +146,12 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
   });
 
   /**
-   * The property, on batches of layouts (one oracle run per batch). Every comment that sops
-   * keeps gets sops' path from both parsers; `allowFlowFoot` lets through the one known residual
-   * class (see docs/sops.md): a comment after a line that ends with a flow collection, in
-   * exotic indentation. Also checks that sops' own write and read paths differ only for comments
-   * after the last content line of the file (the layouts sops cannot round-trip itself).
+   * The property, on batches of layouts (one oracle run per batch): every comment that sops
+   * keeps gets sops' path from both parsers. Also checks that sops' own write and read paths
+   * differ only for comments after the last content line of the file (the layouts sops cannot
+   * round-trip itself; llmcm follows the read path there, so `sops decrypt` opens them).
    */
-  function checkBatch(texts: string[], allowFlowFoot: boolean, tally: Tally): void {
+  function checkBatch(texts: string[], tally: Tally): void {
     for (const r of compare(texts)) {
       expect(r.encrypted, r.text).toBeDefined();
       expect(r.plain, r.text).toBeDefined();
@@ -161,26 +160,21 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
       const lastContent = lines.findLastIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
       for (const [comment, path] of Object.entries(r.encrypted!)) {
         tally.comments++;
-        const at = lines.findIndex((l) => l.endsWith(`#${comment}`));
         if (r.plain![comment] !== path) {
           tally.roundTrip++;
+          const at = lines.findIndex((l) => l.endsWith(`#${comment}`));
           expect(
             at,
             `${r.text}\n#${comment}: sops writes ${r.plain![comment]}, reads ${path}`,
           ).toBeGreaterThan(lastContent);
         }
-        if (r.fast) expect(r.fast[comment], r.text).toBe(r.cst[comment]);
-        if (r.cst[comment] === path) continue;
-        let before = at - 1;
-        while (before >= 0 && (lines[before]!.trim() === '' || lines[before]!.trimStart().startsWith('#')))
-          before--;
-        const flowFoot = before >= 0 && /[\]}]\s*(#.*)?$/.test(lines[before]!);
-        expect(
-          allowFlowFoot && flowFoot,
-          `${r.text}\n#${comment}: sops ${path}, llmcm ${r.cst[comment]}`,
-        ).toBe(true);
-        tally.residual++;
+        expect(r.cst[comment], `${r.text}\n#${comment}: sops ${path}, llmcm ${r.cst[comment]}`).toBe(path);
+        if (r.fast) {
+          tally.fast++;
+          expect(r.fast[comment], r.text).toBe(path);
+        }
       }
+      // Comments yaml.v3 drops (a head comment before a block's end): any path does.
       for (const comment of Object.keys(r.cst)) if (!(comment in r.encrypted!)) tally.dropped++;
     }
   }
@@ -188,7 +182,8 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
   interface Tally {
     layouts: number;
     comments: number;
-    residual: number;
+    /** Comments also read by the fast path (a layout it accepts). */
+    fast: number;
     roundTrip: number;
     dropped: number;
   }
@@ -201,17 +196,17 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
     ['usual layouts (indent 2 or 4; comments like the line above, the line below, or at column 0)', true],
     ['any indentation (comments at every column, odd block indents)', false],
   ] as const)('every comment gets the path sops gives it: %s', (_title, usual) => {
-    const tally: Tally = { layouts: 0, comments: 0, residual: 0, roundTrip: 0, dropped: 0 };
+    const tally: Tally = { layouts: 0, comments: 0, fast: 0, roundTrip: 0, dropped: 0 };
     fc.assert(
       fc.property(fc.array(commentLayout(usual), { minLength: 40, maxLength: 40 }), (layouts) => {
-        checkBatch(layouts.map(renderCommentLayout), !usual, tally);
+        checkBatch(layouts.map(renderCommentLayout), tally);
       }),
       { numRuns: batches, seed: seed ?? (usual ? 20261127 : 20261128) },
     );
     // The generator must reach the cases that matter.
     expect(tally.comments).toBeGreaterThan(batches * 100);
     expect(tally.roundTrip).toBeGreaterThan(0);
-    if (usual) expect(tally.residual).toBe(0);
+    expect(tally.fast).toBeGreaterThan(tally.comments / 10);
     console.log(`${_title}: ${JSON.stringify(tally)}`);
   });
 });
