@@ -32,8 +32,9 @@ export interface GapPrevious<B extends CommentBlock> {
   flow?: B;
   /**
    * The flow collection is the value of the first key of its mapping, and that key got a foot
-   * comment from the gap before its line (placeGapComments' `nextKeyFoot` there): decode.go then
-   * leaves the collection's own foot comment on it, so it lands inside the collection.
+   * comment from the gap before its line (placeGapComments' `nextKeyFoot` there, passed on over
+   * lines that hold only `-`): decode.go then leaves the collection's own foot comment on it, so
+   * it lands inside the collection.
    */
   keyHasFoot?: boolean;
 }
@@ -44,13 +45,17 @@ export interface GapNext<B extends CommentBlock> {
   outer: B;
 }
 
-/** One line of the gap: a whole-line comment at `column`, or a blank line (`column` -1). */
+/**
+ * One line of the gap: a whole-line comment at `column`, or a blank line (`column` -1). The first
+ * may be on the previous content line: the comment after a `-` that has its value below.
+ */
 export interface GapLine {
   line: number;
   column: number;
 }
 
-const LINE = 100_000;
+// Positions are line * LINE + column (columns here are indentations, far below LINE).
+const LINE = 2 ** 24;
 
 interface Group {
   /** Indexes into the gap's lines (comments only). */
@@ -99,7 +104,11 @@ export function placeGapComments<B extends CommentBlock>(
   const prevEnd = prev.endLine * LINE + (LINE - 1);
   // yaml_parser_scan_comments: the foot line is the one right after the content (none when the
   // content is on the first line), and a blank line before the first comment clears first_empty.
-  const footLine = prev.endLine > 0 ? prev.endLine + 1 : -1;
+  // A first line on the content line itself: the comment after a `-` whose value starts below,
+  // which yaml.v3 scans as a comment run rather than an end-of-line comment (there the foot line
+  // is one further down: no line break was read before it).
+  const sameLine = lines.length > 0 && lines[0]!.line === prev.endLine;
+  const footLine = prev.endLine > 0 ? prev.endLine + (sameLine ? 2 : 1) : -1;
   const firstComment = lines.findIndex((l) => l.column >= 0);
   if (firstComment < 0) return { owners, nextKeyFoot: false };
   let firstEmpty = !lines.slice(0, firstComment).some((l) => l.column < 0);

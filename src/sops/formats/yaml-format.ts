@@ -466,6 +466,8 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
       if (text.slice(ls, c.offset).trim() === '') commentAt.set(lineOf(c.offset) - 1, c);
     }
     const isGapLine = (i: number) => commentAt.has(i) || lines[i]!.trim() === '';
+    // Lines whose first key got a foot comment from the gap before them (see GapPrevious).
+    const keyFoot = new Set<number>();
     const docOf = (offset: number) => {
       let d = 0;
       for (let i = 0; i < docStarts.length; i++) if (offset >= docStarts[i]!) d = i;
@@ -495,19 +497,44 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         }
       }
     });
-    // Lines whose first key got a foot comment from the gap before them (see GapPrevious).
-    const keyFoot = new Set<number>();
     // A file that ends in whitespace without a final newline: the writer drops that last line.
     let end = lines.length;
     if (end > 0 && lines[end - 1]!.trim() === '') end--;
+    /** Whether a line holds only `-` (its value starts below): no node on it takes a comment. */
+    const dashOnly = (l: number) => {
+      const at = info.get(l)?.last;
+      return (
+        at !== undefined &&
+        at.p.entry.kind !== 'pair' &&
+        (at.p.empty === true || (at.p.child !== undefined && at.p.child.column >= 0))
+      );
+    };
+    /** The line whose first key takes a foot comment that reaches line `l` (past `-`-only lines). */
+    const keyLineFrom = (l: number) => {
+      let k = l;
+      while (dashOnly(k)) {
+        do k++;
+        while (k < end && !info.has(k));
+      }
+      return k;
+    };
+    // yaml.v3 gives `-` no end-of-line comment: a comment after a `-` whose value starts below is
+    // the first line of the comment run that follows (its owner stays the list, as sops has it).
+    const dashComment = new Map<number, number>();
+    for (const c of allComments) {
+      const line = lineOf(c.offset) - 1;
+      if (!commentAt.has(line) && dashOnly(line)) dashComment.set(line, c.offset - starts[line]!);
+    }
     for (let i = 0; i < end; i++) {
-      if (!commentAt.has(i)) continue;
-      let from = i;
-      while (from > 0 && isGapLine(from - 1)) from--;
-      let to = i;
+      // A run of comment and blank lines [from, to], or one that starts after a `-` line's comment.
+      const dashed = dashComment.get(i);
+      if (!commentAt.has(i) && dashed === undefined) continue;
+      let from = dashed === undefined ? i : i + 1;
+      while (dashed === undefined && from > 0 && isGapLine(from - 1)) from--;
+      let to = from - 1;
       while (to + 1 < end && isGapLine(to + 1)) to++;
-      const doc = docOf(commentAt.get(i)!.offset);
-      i = to;
+      const doc = docOf(starts[i]!);
+      i = Math.max(i, to);
       const containers = docContainers[doc];
       if (!containers) continue;
       const docStartLine = lineOf(docStarts[doc]!) - 1;
@@ -535,13 +562,13 @@ export function parseYamlFile(text: string, file?: string, mode: 'yaml' | 'json'
         if (n) next = { column: n.outer.column, outer: n.outer };
         else if (!/^sops:/.test(lines[to + 1]!)) continue;
       }
-      const gap: GapLine[] = [];
+      const gap: GapLine[] = dashed === undefined ? [] : [{ line: from - 1, column: dashed }];
       for (let l = from; l <= to; l++) {
         const c = commentAt.get(l);
         gap.push({ line: l, column: c ? c.offset - starts[l]! : -1 });
       }
       const placed = placeGapComments(prev, next, containers[0]!, gap);
-      if (placed.nextKeyFoot) keyFoot.add(to + 1);
+      if (placed.nextKeyFoot) keyFoot.add(keyLineFrom(to + 1));
       gap.forEach((g, k) => {
         const c = commentAt.get(g.line);
         const owner = placed.owners[k];

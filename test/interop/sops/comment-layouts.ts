@@ -22,6 +22,8 @@ export interface CommentLayout {
   comments: Array<{ at: number; column: number }>;
   eol: number[];
   blanks: number[];
+  /** A second document (after `---`) with its own comments. */
+  second?: CommentLayout | undefined;
 }
 
 const scalar = fc.constantFrom('v', 'w x', '1', 'true', '"q"', "'s'", '[a, b]', '{x: 1}', '[]', '{}');
@@ -71,7 +73,7 @@ const usualLayout: fc.Arbitrary<CommentLayout> = fc.record({
   blanks: fc.array(fc.nat(80), { maxLength: 2 }),
 });
 
-const anyLayout: fc.Arbitrary<CommentLayout> = fc.record({
+const singleLayout: fc.Arbitrary<CommentLayout> = fc.record({
   root: fc.uniqueArray(fc.tuple(key, node), { minLength: 1, maxLength: 4, selector: (e) => e[0] }),
   mapIndent: fc.constantFrom(2, 4, 2, 4, 3),
   seqOffset: fc.constantFrom(0, 2, 4, 0, 2),
@@ -132,11 +134,24 @@ function pushScalar(head: string, src: string, col: number, out: Line[]): void {
   }
 }
 
-/** The YAML text of a layout; comment N reads `# cN`. */
+const anyLayout: fc.Arbitrary<CommentLayout> = fc
+  .tuple(
+    singleLayout,
+    fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: singleLayout }),
+  )
+  .map(([first, second]) => ({ ...first, second }));
+
+/** The YAML text of a layout; comment N reads `# cN` (numbered on through a second document). */
 export function renderCommentLayout(l: CommentLayout): string {
+  const first = renderDocument(l, 0);
+  if (!l.second) return first.text;
+  return `${first.text}---\n${renderDocument(l.second, first.next).text}`;
+}
+
+function renderDocument(l: CommentLayout, from: number): { text: string; next: number } {
   const lines: Line[] = [];
   renderNode({ kind: 'map', entries: l.root }, 0, l, lines);
-  let n = 0;
+  let n = from;
   for (const at of l.eol) {
     const k = at % lines.length;
     if (lines[k]!.eol) {
@@ -159,5 +174,5 @@ export function renderCommentLayout(l: CommentLayout): string {
     const k = at % (lines.length + 1);
     if (!lines[k]?.body) lines.splice(k, 0, { text: '', body: false, eol: false });
   }
-  return `${lines.map((x) => x.text).join('\n')}\n`;
+  return { text: `${lines.map((x) => x.text).join('\n')}\n`, next: n };
 }

@@ -252,7 +252,9 @@ describeWithTools(
           expect(byUs).not.toContain('ENC[');
           for (let i = 0; i < places.length; i++) expect(byUs).toContain(`# note ${i}`);
         }),
-        { numRuns: 12, seed: 20261127 },
+        // SOPS_COMMENT_FUZZ_RUNS=N runs more (the path rule itself is checked on thousands of
+        // layouts against sops' code in comment-path-oracle.test.ts; this runs the real binary).
+        { numRuns: Number(process.env.SOPS_COMMENT_FUZZ_RUNS ?? 12), seed: 20261127 },
       );
     });
 
