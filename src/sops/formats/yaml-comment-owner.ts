@@ -82,12 +82,10 @@ export function placeGapComments<B extends CommentBlock>(
   root: B,
   lines: readonly GapLine[],
 ): GapPlacement<B> {
-  const owners: Array<B | undefined> = lines.map(() => undefined);
+  const owners: Array<B | undefined> = new Array(lines.length);
   // Before the first content line: the document's head comment, or the first key's (the root).
   if (!prev) {
-    lines.forEach((l, i) => {
-      if (l.column >= 0) owners[i] = root;
-    });
+    for (let i = 0; i < lines.length; i++) if (lines[i]!.column >= 0) owners[i] = root;
     return { owners, nextKeyFoot: false };
   }
   // The scanner's indentation stack at the previous line, innermost first. A sequence whose
@@ -100,6 +98,16 @@ export function placeGapComments<B extends CommentBlock>(
   }
   const nextIndent = stack.length > 0 ? stack[0]!.column : 0;
   const nextColumn = next ? next.column : 0;
+  // The usual case, one comment line after a value: the steps below reduce to a foot of that
+  // value when the next line is less indented than the block and than the comment, and to a head
+  // comment of the next line otherwise (no block end can stand after it). Same answer, less work.
+  if (lines.length === 1 && lines[0]!.column >= 0 && (prev.last === 'node' || prev.last === 'flow')) {
+    const column = lines[0]!.column;
+    if (nextColumn < nextIndent && nextColumn !== column) {
+      owners[0] = prev.last === 'flow' && prev.keyHasFoot && prev.flow ? prev.flow : prev.inner;
+    } else owners[0] = next ? next.outer : root;
+    return { owners, nextKeyFoot: false };
+  }
   const nextLine = lines.length > 0 ? lines[lines.length - 1]!.line + 1 : prev.endLine + 1;
   const prevEnd = prev.endLine * LINE + (LINE - 1);
   // yaml_parser_scan_comments: the foot line is the one right after the content (none when the
@@ -111,7 +119,8 @@ export function placeGapComments<B extends CommentBlock>(
   const footLine = prev.endLine > 0 ? prev.endLine + (sameLine ? 2 : 1) : -1;
   const firstComment = lines.findIndex((l) => l.column >= 0);
   if (firstComment < 0) return { owners, nextKeyFoot: false };
-  let firstEmpty = !lines.slice(0, firstComment).some((l) => l.column < 0);
+  let firstEmpty = true;
+  for (let i = 0; i < firstComment; i++) if (lines[i]!.column < 0) firstEmpty = false;
   let recentEmpty = false;
   const groups: Group[] = [];
   let tokenMark: 'prior' | number = 'prior';

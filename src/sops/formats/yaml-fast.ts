@@ -605,20 +605,27 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
    * has no content line where the line model needs one (not expected in this shape).
    */
   function placeComments(): boolean {
-    const colOf = (i: number) => lines[i]!.length - lines[i]!.trimStart().length;
+    // Columns of the first non-space character (the fast shape has no tabs); the line's length
+    // when it is blank.
+    const colOf = (i: number) => {
+      const l = lines[i]!;
+      let k = 0;
+      while (l.charCodeAt(k) === 32) k++;
+      return k;
+    };
     const isComment = new Int8Array(dataLines);
     for (const c of comments) if (!c.eol) isComment[c.line] = 1;
     // A last line of whitespace without a newline is dropped by the writer: not part of a gap.
     let end = dataLines;
-    if (sopsLine < 0 && end > 0 && lines[end - 1]!.trim() === '') end--;
-    const isGapLine = (i: number) => isComment[i] === 1 || lines[i]!.trim() === '';
+    if (sopsLine < 0 && end > 0 && colOf(end - 1) === lines[end - 1]!.length) end--;
+    const isGapLine = (i: number) => isComment[i] === 1 || colOf(i) === lines[i]!.length;
     // Whole-line comments: yaml.v3's rule (yaml-comment-owner.ts) per run of comment and blank
     // lines, on the same line model parseYamlFile builds.
-    const gapOwner = new Map<number, Box>();
+    const gapOwner: Array<Box | undefined> = new Array(dataLines);
     // Lines whose first key got a foot comment from the gap before them (see GapPrevious).
     const keyFoot = new Set<number>();
     for (const c of comments) {
-      if (c.eol || gapOwner.has(c.line)) continue;
+      if (c.eol || gapOwner[c.line]) continue;
       let from = c.line;
       while (from > 0 && isGapLine(from - 1)) from--;
       let to = c.line;
@@ -651,7 +658,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
       const placed = placeGapComments(prev, next, root, gap);
       if (placed.nextKeyFoot) keyFoot.add(to + 1);
       gap.forEach((g, k) => {
-        if (g.column >= 0) gapOwner.set(g.line, placed.owners[k]!);
+        if (g.column >= 0) gapOwner[g.line] = placed.owners[k]!;
       });
     }
     const touched: Box[] = [];
@@ -663,7 +670,7 @@ export function parseSimpleYaml(text: string, hooks: SimpleYamlHooks = {}): Pars
         pos = c.offset - 0.5;
       } else {
         pos = c.offset + c.col;
-        best = gapOwner.get(c.line)!;
+        best = gapOwner[c.line]!;
       }
       const line = c.line;
       const edit: Edit = { start: c.col, end: lines[line]!.length, text: '' };
