@@ -121,7 +121,7 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
 
   // Layouts llmcm placed differently before this rule (yaml.v3's comment scanner replayed in
   // yaml-comment-owner.ts): the text, the comment, sops' path, and the path llmcm gave it before
-  // (commit 6337cf9, CST path; the fast path refused these layouts).
+  // (commit 6337cf9, CST path; the fast path refused these layouts unless said).
   const regressions: Array<[string, string, string, string]> = [
     // A column-0 comment between a key and its nested `-` block.
     ['d:\n    c:\n    # c1\n      -\n        - true\n', ' c1', 'd:c:', 'd:'],
@@ -133,6 +133,18 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
     ['c:\n  c:\n      - w x\n      # c3\n# c2\n      -\n        - v\n', ' c2', 'c:c:', ':'],
     // A dedented comment followed by a blank line goes with what follows.
     ['d:\n   list: {}\n  # c2\n\nx: 1\n', ' c2', ':', 'd:'],
+    // A block's end placed at an earlier comment at its column takes a later one.
+    ['a:\n  a:\n    - a: v\n    -\n      - v\n  # c0\n    # c2\nname: 1\n', ' c2', 'a:', 'a:a:'],
+    // A flow value's foot stays in it when its key (first of its mapping) has a foot comment (both
+    // paths placed it in the mapping; the fast path read the first one).
+    ['a:\n  a:\n  # c1\n# c2\n    a: [a, b]\n    # c0\n', ' c0', 'a:a:a:', 'a:a:'],
+    // ... also when that foot is the comment after a `-` whose value starts below.
+    [
+      'c:\n  a:\n  - # c0\n# c3\n  # c1\n    -\n      - a: {}\n# c4\n      -\n        - v\n',
+      ' c4',
+      'c:a:a:',
+      'c:a:',
+    ],
   ];
 
   it('places the layouts that differed before exactly where sops does', () => {
