@@ -161,7 +161,8 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
    * The property, on batches of layouts (one oracle run per batch): every comment that sops
    * keeps gets sops' path from both parsers. Also checks that sops' own write and read paths
    * differ only for comments after the last content line of a document (the layouts sops cannot
-   * round-trip itself; llmcm follows the read path there, so `sops decrypt` opens them).
+   * round-trip itself; llmcm follows the read path there, so `sops decrypt` opens them), apart
+   * from comments sops drops when it encrypts the plaintext (counted).
    */
   function checkBatch(texts: string[], tally: Tally): void {
     for (const r of compare(texts)) {
@@ -171,7 +172,8 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
       const lines = r.text.split('\n');
       for (const [comment, path] of Object.entries(r.encrypted!)) {
         tally.comments++;
-        if (r.plain![comment] !== path) {
+        if (r.plain![comment] === undefined) tally.droppedOnWrite++;
+        else if (r.plain![comment] !== path) {
           // Only where no content follows the comment in its document (the file or `---` next).
           tally.roundTrip++;
           const at = lines.findIndex((l) => l.endsWith(`#${comment}`));
@@ -199,6 +201,8 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
     fast: number;
     roundTrip: number;
     dropped: number;
+    /** Comments sops drops when it encrypts the plaintext, but reads in the file llmcm writes. */
+    droppedOnWrite: number;
   }
 
   // COMMENT_ORACLE_RUNS=N runs N batches of 40 layouts (the suite runs 25: 1,000 layouts each).
@@ -209,7 +213,7 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
     ['usual layouts (indent 2 or 4; comments like the line above, the line below, or at column 0)', true],
     ['any indentation (comments at every column, odd block indents)', false],
   ] as const)('every comment gets the path sops gives it: %s', (_title, usual) => {
-    const tally: Tally = { layouts: 0, comments: 0, fast: 0, roundTrip: 0, dropped: 0 };
+    const tally: Tally = { layouts: 0, comments: 0, fast: 0, roundTrip: 0, dropped: 0, droppedOnWrite: 0 };
     fc.assert(
       fc.property(fc.array(commentLayout(usual), { minLength: 40, maxLength: 40 }), (layouts) => {
         checkBatch(layouts.map(renderCommentLayout), tally);
@@ -219,7 +223,8 @@ describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (G
     // The generator must reach the cases that matter.
     expect(tally.comments).toBeGreaterThan(batches * 100);
     expect(tally.roundTrip).toBeGreaterThan(0);
-    expect(tally.fast).toBeGreaterThan(tally.comments / 10);
+    // The fast path reads part of them (it leaves flow maps, `>`, `|+`, `- -`, `---` to the CST).
+    expect(tally.fast).toBeGreaterThan(tally.comments / (usual ? 10 : 20));
     console.log(`${_title}: ${JSON.stringify(tally)}`);
   });
 });
