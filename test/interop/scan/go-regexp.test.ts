@@ -4,7 +4,7 @@
  * FindAllStringIndex, same FindStringSubmatch.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -19,6 +19,7 @@ import {
   maskNonAscii,
   translateGoRegex,
 } from '../../../src/scan/re2/translate.js';
+import { buildGoOracle } from '../../support/go-oracle.js';
 import { describeWithTools, projectRoot } from '../../support/tools.js';
 import { writeCorpus } from './corpus.js';
 import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
@@ -387,14 +388,8 @@ const table: [string, string[]][] = [
 
 describeWithTools(['gitleaks'], 'RE2 → JS translation matches Go regexp exactly', () => {
   beforeAll(() => {
-    const dir = join(projectRoot, '.cache', 'scan-go-oracle');
-    mkdirSync(dir, { recursive: true });
-    oracleBin = join(dir, 'go-regexp-oracle');
     const src = join(dirname(fileURLToPath(import.meta.url)), 'go-regexp-oracle');
-    execFileSync('go', ['build', '-o', oracleBin, '.'], {
-      cwd: src,
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
-    });
+    oracleBin = buildGoOracle(src, 'scan-go-oracle', 'go-regexp-oracle');
   }, 120_000);
 
   it('agrees on a table of constructs that differ between the dialects (and on invalid patterns)', () => {

@@ -6,7 +6,6 @@
  * llmcm writes it, `sops:` block included: the AAD `sops decrypt` expects for our file).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -16,7 +15,8 @@ import type { ParsedFile } from '../../../src/sops/formats/types.js';
 import { parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
 import { parseYamlFile, renderYamlMetadata } from '../../../src/sops/formats/yaml-format.js';
 import { aadOf, walkBranches } from '../../../src/sops/tree.js';
-import { describeWithTools, projectRoot } from '../../support/tools.js';
+import { buildGoOracle } from '../../support/go-oracle.js';
+import { describeWithTools } from '../../support/tools.js';
 import { commentLayout, renderCommentLayout } from './comment-layouts.js';
 
 const hooks = {
@@ -109,14 +109,8 @@ function compare(texts: string[]): Compared[] {
 
 describeWithTools(['sops'], 'comment AADs: llmcm against sops 3.13.3 own code (Go oracle)', () => {
   beforeAll(() => {
-    const dir = join(projectRoot, '.cache', 'sops-comment-oracle');
-    mkdirSync(dir, { recursive: true });
-    oracleBin = join(dir, 'comment-path-oracle');
     const src = join(dirname(fileURLToPath(import.meta.url)), 'comment-path-oracle');
-    execFileSync('go', ['build', '-o', oracleBin, '.'], {
-      cwd: src,
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
-    });
+    oracleBin = buildGoOracle(src, 'sops-comment-oracle', 'comment-path-oracle');
   }, 300_000);
 
   // Layouts llmcm placed differently before this rule (yaml.v3's comment scanner replayed in
