@@ -18,3 +18,16 @@ export function buildGoOracle(sourceDir: string, cacheName: string, binaryName: 
   });
   return binary;
 }
+
+/** Sends one JSON request per line to an oracle and reads one JSON answer per line back. */
+export function askGoOracle<T>(binary: string, requests: readonly unknown[]): T[] {
+  const out = execFileSync(binary, {
+    input: `${requests.map((r) => JSON.stringify(r)).join('\n')}\n`,
+    maxBuffer: 1 << 30,
+  });
+  return out
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as T);
+}

@@ -19,7 +19,7 @@ import {
   maskNonAscii,
   translateGoRegex,
 } from '../../../src/scan/re2/translate.js';
-import { buildGoOracle } from '../../support/go-oracle.js';
+import { askGoOracle, buildGoOracle } from '../../support/go-oracle.js';
 import { describeWithTools, projectRoot } from '../../support/tools.js';
 import { writeCorpus } from './corpus.js';
 import { gitleaksDefaultConfigPath } from './gitleaks-module.js';
@@ -49,15 +49,7 @@ function askGoTables(): GoTables {
 }
 
 function askGo(requests: { pattern: string; input: string }[]): OracleAnswer[] {
-  const out = execFileSync(oracleBin, {
-    input: `${requests.map((r) => JSON.stringify(r)).join('\n')}\n`,
-    maxBuffer: 1 << 30,
-  });
-  return out
-    .toString()
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as OracleAnswer);
+  return askGoOracle<OracleAnswer>(oracleBin, requests);
 }
 
 /**

@@ -5,7 +5,6 @@
  * writes for that plaintext) and "encrypted" (LoadEncryptedFile + Tree.Decrypt on the file as
  * llmcm writes it, `sops:` block included: the AAD `sops decrypt` expects for our file).
  */
-import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -15,7 +14,7 @@ import type { ParsedFile } from '../../../src/sops/formats/types.js';
 import { parseSimpleYaml } from '../../../src/sops/formats/yaml-fast.js';
 import { parseYamlFile, renderYamlMetadata } from '../../../src/sops/formats/yaml-format.js';
 import { aadOf, walkBranches } from '../../../src/sops/tree.js';
-import { buildGoOracle } from '../../support/go-oracle.js';
+import { askGoOracle, buildGoOracle } from '../../support/go-oracle.js';
 import { describeWithTools } from '../../support/tools.js';
 import { commentLayout, renderCommentLayout } from './comment-layouts.js';
 
@@ -46,15 +45,7 @@ interface OracleAnswer {
 let oracleBin = '';
 
 function askSops(requests: Array<{ yaml: string; mode: 'plain' | 'encrypted' }>): OracleAnswer[] {
-  const out = execFileSync(oracleBin, {
-    input: `${requests.map((r) => JSON.stringify(r)).join('\n')}\n`,
-    maxBuffer: 1 << 30,
-  });
-  return out
-    .toString()
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as OracleAnswer);
+  return askGoOracle<OracleAnswer>(oracleBin, requests);
 }
 
 function pathsOf(parsed: ParsedFile): Paths {
