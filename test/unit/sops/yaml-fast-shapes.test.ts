@@ -9,6 +9,7 @@ import { parseYamlFile, renderYamlMetadata } from '../../../src/sops/formats/yam
 import type { SopsMetadata } from '../../../src/sops/metadata.js';
 import { type Selection, type TreeNode, walkBranches } from '../../../src/sops/tree.js';
 import type { PlainValue } from '../../../src/sops/values.js';
+import { sampleSopsBlock } from './sample-sops-block.js';
 
 // The equality contract of the fast YAML path, on generated files of the shapes it now accepts
 // (comments at every column, block sequences at every indentation, quoted scalars, nesting):
@@ -127,18 +128,7 @@ function applyUpdates(parsed: ParsedFile, seed: number): boolean {
   return true;
 }
 
-const sopsBlock = `sops:
-    age:
-        - recipient: age1qqqq
-          enc: |
-            -----BEGIN AGE ENCRYPTED FILE-----
-            YWJj
-            -----END AGE ENCRYPTED FILE-----
-    lastmodified: "2026-01-01T00:00:00Z"
-    mac: ENC[AES256_GCM,data:abcd,iv:abcd,tag:abcd,type:str]
-    unencrypted_suffix: _unencrypted
-    version: 3.13.3
-`;
+const sopsBlock = sampleSopsBlock;
 
 type Outcome = 'accepted' | 'refused' | 'invalid';
 

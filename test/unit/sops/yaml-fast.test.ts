@@ -18,6 +18,7 @@ import {
 import { type TreeNode, walkBranches } from '../../../src/sops/tree.js';
 import type { PlainValue } from '../../../src/sops/values.js';
 import { projectRoot } from '../../support/tools.js';
+import { sampleSopsBlock } from './sample-sops-block.js';
 import { makeKey } from './support.js';
 
 // The fast path must be indistinguishable from the CST parser on every text it accepts: same
@@ -82,18 +83,7 @@ function assertSame(text: string): boolean {
   return true;
 }
 
-const sopsBlock = `sops:
-    age:
-        - recipient: age1abc
-          enc: |
-            -----BEGIN AGE ENCRYPTED FILE-----
-            YWJj
-            -----END AGE ENCRYPTED FILE-----
-    lastmodified: "2026-01-01T00:00:00Z"
-    mac: ENC[AES256_GCM,data:abcd,iv:abcd,tag:abcd,type:str]
-    unencrypted_suffix: _unencrypted
-    version: 3.13.3
-`;
+const sopsBlock = sampleSopsBlock;
 
 const scalar = fc.oneof(
   {
