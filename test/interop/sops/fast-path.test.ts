@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
 } from '../../../src/sops/index.js';
 import { parseMetadata } from '../../../src/sops/metadata.js';
 import { describeWithTools, toolPath } from '../../support/tools.js';
+import { runInScratch, writeInScratch } from './scratch-dir.js';
 
 // Files that sops writes from real configs (comments → `#ENC[...]` lines, lists → block
 // sequences, comments inside lists → `- ENC[...,type:comment]` items in sops 3.13) must take the
@@ -103,17 +103,8 @@ describeWithTools(['sops', 'age'], 'sops interop: files with comments and lists 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (bin: string, args: string[]): string =>
-    execFileSync(bin, args, {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: keyFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString('utf8');
-  const write = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const run = (bin: string, args: string[]): string => runInScratch(bin, args, { dir, keyFile });
+  const write = (name: string, text: string): string => writeInScratch(dir, name, text);
   const content = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
 
   /** decryptText on the CST parser only: the reference the fast path must match byte for byte. */

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   setValueInEncryptedText,
 } from '../../../src/sops/index.js';
 import { describeWithTools, toolPath } from '../../support/tools.js';
+import { runInScratch, writeInScratch } from './scratch-dir.js';
 
 /** Semantic content of a YAML/JSON/dotenv text, comparable across writers. */
 function contentOf(text: string, format: SopsFormat): unknown {
@@ -122,17 +122,8 @@ describeWithTools(
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     const run = (bin: string, args: string[], cwd = dir): string =>
-      execFileSync(bin, args, {
-        cwd,
-        env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: keyFile },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).toString('utf8');
-
-    const write = (name: string, text: string): string => {
-      const path = join(dir, name);
-      writeFileSync(path, text);
-      return path;
-    };
+      runInScratch(bin, args, { dir, keyFile, cwd });
+    const write = (name: string, text: string): string => writeInScratch(dir, name, text);
 
     const sopsDecrypt = (path: string, format: SopsFormat, bin = sops) =>
       run(bin, ['decrypt', '--input-type', format, '--output-type', format, path]);
