@@ -25,6 +25,18 @@ function countLines(text: string, from: number, to: number): number {
   return to > from && text.charCodeAt(to - 1) !== 10 ? n + 1 : n;
 }
 
+/**
+ * `count` consecutive numbers from `first`, in an array built by push. Why not Array.from or map:
+ * those make holey arrays, the literals and pushes elsewhere make packed ones, and every function
+ * that handles line-number arrays (the whole per-commit path of a history scan) was deoptimised
+ * the first time it met the other kind, and then ran unoptimised for thousands of commits.
+ */
+function numbersFrom(first: number, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(first + i);
+  return out;
+}
+
 /** Characters compared at once when looking for the common prefix and suffix. */
 const BLOCK = 128;
 
@@ -35,8 +47,7 @@ const BLOCK = 128;
  */
 export function addedLinesOfTexts(oldText: string | undefined, newText: string): number[] {
   if (oldText === undefined || oldText.length === 0) {
-    const n = countLines(newText, 0, newText.length);
-    return Array.from({ length: n }, (_, i) => i + 1);
+    return numbersFrom(1, countLines(newText, 0, newText.length));
   }
   const a = oldText;
   const b = newText;
@@ -94,7 +105,7 @@ export function addedLineNumbers(oldLines: readonly string[], newLines: readonly
   const a = oldLines.slice(prefix, oldLines.length - suffix);
   const b = newLines.slice(prefix, newLines.length - suffix);
   if (b.length === 0) return [];
-  if (a.length === 0) return b.map((_, i) => prefix + i + 1);
+  if (a.length === 0) return numbersFrom(prefix + 1, b.length);
   // One line replaced by another (the commonest edit): they differ, or the prefix would hold them.
   if (a.length === 1 && b.length === 1) return [prefix + 1];
   // Intern lines as integers for fast comparison.
@@ -122,7 +133,8 @@ export function addedLineNumbers(oldLines: readonly string[], newLines: readonly
     });
     return out;
   }
-  return added.map((i) => prefix + i + 1);
+  for (let i = 0; i < added.length; i++) added[i] = prefix + added[i]! + 1;
+  return added;
 }
 
 /** Indexes (0-based) of B that a shortest edit script inserts, or null past MAX_EDIT_DISTANCE. */
@@ -247,8 +259,7 @@ export function addedLinesOfBytes(
     start.offset = 0;
   }
   if (oldBytes === undefined || oldBytes.length === 0) {
-    const n = countByteLines(b, 0, b.length);
-    return Array.from({ length: n }, (_, i) => i + 1);
+    return numbersFrom(1, countByteLines(b, 0, b.length));
   }
   const a = asBuffer(oldBytes);
   const min = Math.min(a.length, b.length);
