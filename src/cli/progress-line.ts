@@ -1,3 +1,5 @@
+import { monotonicMs } from '../core/clock.js';
+
 /** Where a progress line is written: the command's stderr. */
 export interface ProgressStream {
   write(text: string): unknown;
@@ -39,7 +41,7 @@ function grouped(n: number): string {
 export function createProgressLine(stream: ProgressStream, options: ProgressLineOptions): ProgressLine {
   const terminal = stream.isTTY === true;
   const enabled = options.mode === 'always' || (options.mode === 'auto' && terminal);
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? monotonicMs;
   const started = now();
   const delayMs = options.mode === 'always' ? 0 : (options.delayMs ?? 500);
   const intervalMs = options.intervalMs ?? (terminal ? 100 : 2000);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createPolicyStageRunner } from '../../check/policy-seam.js';
 import { checkExitCode, runCheck } from '../../check/run-check.js';
 import type { EnvironmentDiff } from '../../check/semantic-diff.js';
+import { monotonicMs } from '../../core/clock.js';
 import { usageError } from '../../core/errors.js';
 import { resolveFingerprintKey } from '../../core/fingerprint.js';
 import { writeCheckMetrics } from '../../metrics/check-metrics.js';
@@ -52,7 +53,7 @@ export const checkCommand: CommandSpec = {
   },
   maxArgs: 0,
   async run(context) {
-    const started = performance.now();
+    const started = monotonicMs();
     const format = stringOption(context, 'format') ?? 'text';
     if (!isReportFormat(format))
       throw usageError(`unknown format '${format}'`, `use one of ${reportFormats.join(', ')}`);
@@ -123,7 +124,7 @@ export const checkCommand: CommandSpec = {
         resolve(context.cwd, metricsFile),
         result.findings,
         ['schema', 'semantic', 'strength', ...(policyRan ? ['policy'] : [])],
-        (performance.now() - started) / 1000,
+        (monotonicMs() - started) / 1000,
         context.stderr,
       );
     }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { monotonicMs } from '../../core/clock.js';
 import { usageError } from '../../core/errors.js';
 import { metricsFileOption } from '../../metrics/exposition.js';
 import {
@@ -61,7 +62,7 @@ export async function runPromotion(
 ): Promise<number> {
   const metricsFile = stringOption(context, 'metrics-file');
   if (!metricsFile) return promoteAndReport(context, environment, operation, pickSource);
-  const started = performance.now();
+  const started = monotonicMs();
   const seen: PromotionSeen = {};
   const finish = async (result: PromotionObservation['result'], stores: PromotionObservation['stores']) =>
     writePromotionMetrics(
@@ -69,7 +70,7 @@ export async function runPromotion(
       {
         environment,
         result,
-        durationSeconds: (performance.now() - started) / 1000,
+        durationSeconds: (monotonicMs() - started) / 1000,
         finishedAt: new Date(),
         stores,
       },

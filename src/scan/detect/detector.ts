@@ -1,3 +1,4 @@
+import { monotonicMs } from '../../core/clock.js';
 import type { Allowlist, RequiredRule, Rule, ScanConfig } from '../config/types.js';
 import {
   findAllIndex,
@@ -394,9 +395,9 @@ export class Detector {
     const budgetKey = `${fragment.commit}\0${fragment.filePath}`;
     if (this.overBudget.get(budgetKey)?.has(rule.id)) return findings;
 
-    const started = performance.now();
+    const started = monotonicMs();
     const { matches, rerun } = this.findMatches(rule.regex, currentRaw);
-    const elapsed = performance.now() - started;
+    const elapsed = monotonicMs() - started;
     if (matches === undefined || elapsed > this.budgetMs) this.exceedBudget(fragment, rule.id, elapsed);
     if (matches === undefined) return findings;
     if (matches.length === 0) return findings;
