@@ -11,6 +11,7 @@
 // by running its commands on scratch input (LLMCM_CODE_CACHE=refresh), so that it holds the compiled
 // code of the paths a real run takes, not only the top level.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'cli');
 // Optional store clients: loaded from node_modules only by the store that needs them.
 const optionalClients = ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'];
+// The regex translator's cache key (translatorVersion in src/scan/re2/translate.ts): the hash of its
+// source, stamped at build time instead of hashing the whole bundle on every run.
+const translatorId = createHash('sha256')
+  .update(readFileSync(join(root, 'src', 'scan', 're2', 'translate.ts')))
+  .digest('hex');
+const stamps = { __LLMCM_TRANSLATOR_SOURCE_SHA256__: JSON.stringify(translatorId) };
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
   entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
@@ -33,6 +40,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   external: optionalClients,
+  define: stamps,
   // CommonJS dependencies inside an ESM bundle need a real `require` for node: built-ins.
   banner: {
     js: "import { createRequire as __llmcmCreateRequire } from 'node:module';\nconst require = __llmcmCreateRequire(import.meta.url);",
@@ -62,7 +70,7 @@ for (const { entry, train } of codeCachedBundles) {
     charset: 'ascii',
     sourcemap: 'linked',
     external: optionalClients,
-    define: { 'import.meta.url': '__llmcmImportMetaUrl' },
+    define: { 'import.meta.url': '__llmcmImportMetaUrl', ...stamps },
     banner: { js: "const __llmcmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [builtinDynamicImportsAsRequire()],
     logLevel: 'warning',

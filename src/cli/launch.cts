@@ -63,8 +63,9 @@ function runCodeCachedBundle(bundleFile: string, mode: CodeCacheMode): boolean {
   const cacheFile = `${bundleFile}.v8-cache`;
   let source: string;
   try {
-    // The build makes the bundle pure ASCII, so this decodes to a one-byte string, the cheap kind.
-    source = readFileSync(bundleFile, 'utf8');
+    // The build makes the bundle pure ASCII, so latin1 reads it exactly, straight into a one-byte
+    // string, without the UTF-8 validation pass (~0.7 ms of a 1 MB bundle on every run).
+    source = readFileSync(bundleFile, 'latin1');
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -75,12 +76,24 @@ describe('the llmcm launcher (package bin)', () => {
       const cache = join(projectRoot, 'dist', 'cli', `${bundle}.v8-cache`);
       expect(existsSync(cache), bundle).toBe(true);
       expect(statSync(cache).size, bundle).toBeGreaterThan(10_000);
-      // Pure ASCII, so V8 holds it as a one-byte string (see escapeNonAscii in bundle-cli.mjs).
+      // Pure ASCII (see escapeNonAscii in bundle-cli.mjs): the launcher reads it as latin1, which
+      // would garble any other character.
       expect(
         /[^\u0000-\u007f]/.test(readFileSync(join(projectRoot, 'dist', 'cli', bundle), 'utf8')),
         bundle,
       ).toBe(false);
     }
+  });
+
+  it('stamps the source hash of the regex translator into the scan bundle', () => {
+    // translatorVersion keys the on-disk translation cache with it; without the stamp each run would
+    // hash the whole bundle instead (slower, but still correct).
+    const id = createHash('sha256')
+      .update(readFileSync(join(projectRoot, 'src', 'scan', 're2', 'translate.ts')))
+      .digest('hex');
+    const text = readFileSync(join(projectRoot, 'dist', 'cli', 'scan-main.cjs'), 'utf8');
+    expect(text.includes(id)).toBe(true);
+    expect(text.includes('__LLMCM_TRANSLATOR_SOURCE_SHA256__')).toBe(false);
   });
 
   it('gives the sops commands exactly the output, errors and exit codes of main.js', () => {
