@@ -142,19 +142,22 @@ export function inflateExact(src: Buffer, start: number, end: number, size: numb
 }
 
 /**
- * The first `want` bytes of the zlib stream in `src[start..end)`, or undefined when the stream is
- * shorter. Decoding stops there (the checksum is not verified): a commit walk needs only the
- * `tree` and `parent` lines at the top of each commit.
+ * Fills `into` with the first `into.length` bytes of the zlib stream in `src[start..end)` and
+ * returns it, or undefined when the stream is shorter. Decoding stops there (the checksum is not
+ * verified): a commit walk needs only the `tree` and `parent` lines at the top of each commit.
+ * The caller's buffer is reused from commit to commit: no buffer object per commit of a history.
  */
-export function inflateHead(src: Buffer, start: number, end: number, want: number): Buffer | undefined {
-  const out = allocObjectBuffer(want);
-  const free = run(src, start, end, out, 0, want);
-  if (free === 0) return out;
+export function inflateHead(src: Buffer, start: number, end: number, into: Buffer): Buffer | undefined {
+  const want = into.length;
+  const free = run(src, start, end, into, 0, want);
+  if (free === 0) return into;
   if (free > 0) return undefined;
   // Error or no handle: inflate the whole entry the ordinary way.
   try {
     const all = inflateSync(src.subarray(start, end));
-    return all.length >= want ? all.subarray(0, want) : undefined;
+    if (all.length < want) return undefined;
+    all.copy(into, 0, 0, want);
+    return into;
   } catch {
     return undefined;
   }

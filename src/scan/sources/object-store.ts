@@ -172,6 +172,9 @@ export class GitObjectStore {
   }
 
   private readonly want = Buffer.alloc(20);
+  /** Where commit heads are inflated (parsed into strings at once, so one buffer serves them all). */
+  private readonly shortHead = Buffer.alloc(ONE_PARENT_HEAD_BYTES);
+  private readonly longHead = Buffer.alloc(COMMIT_HEAD_BYTES);
 
   /**
    * The bytes of the entry at `offset`. A whole pack is used in place, up to its trailer: zlib stops
@@ -289,7 +292,10 @@ export class GitObjectStore {
   ): { tree: string; parents: string[] } | undefined {
     const want = Math.min(size, limit);
     const { buf, end } = entry;
-    const data = want === size ? inflateExact(buf, pos, end, size) : inflateHead(buf, pos, end, want);
+    const data =
+      want === size
+        ? inflateExact(buf, pos, end, size)
+        : inflateHead(buf, pos, end, want === ONE_PARENT_HEAD_BYTES ? this.shortHead : this.longHead);
     if (!data) return undefined;
     const head = readCommitHeader(data);
     // Complete only if the author line was reached (or the whole commit was inflated).
