@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Secret-scanning throughput: llmcm scan (built CLI, single Node thread) vs the real gitleaks
-// (GOMAXPROCS=1), default decoding depth for both, same config, same input, same run.
+// (GOMAXPROCS=1), default decoding depth for both, same config, same input, same run; each row
+// OS-scheduled and confined to one CPU (see oneCpu below).
 //  1. a working tree of generated config/code files with planted secrets (raw text);
 //  2. a git history of >= 5,000 commits built with `git fast-import`.
 // Prints one markdown section (medians of RUNS runs, MB/s, ratio vs gitleaks) on stdout.
@@ -184,9 +185,29 @@ const { NODE_EXTRA_CA_CERTS: _caBundle, ...baseEnv } = process.env;
 // hides part of its work; llmcm reads objects itself, on one thread.
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-function timeIt(cmd, args, cwd, env = {}) {
+/**
+ * The issue's speed targets are for single-threaded throughput. llmcm is one JavaScript thread (V8
+ * adds compiler and GC helper threads); gitleaks with GOMAXPROCS=1 runs its Go code on one thread,
+ * but in git mode it reads history from a `git log -p` child process, which does the object reading
+ * and diffing (the work llmcm does on its thread) on another CPU. So every row is measured twice:
+ * with the OS free to schedule (what a user sees on a multi-core runner), and with each tool and
+ * all its threads and child processes confined to one CPU (`taskset -c CPU`), the single-threaded
+ * comparison. The second needs Linux's taskset; without it that table says so.
+ */
+const oneCpu = (() => {
+  if (process.platform !== 'linux') return undefined;
+  const probe = spawnSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' });
+  if (probe.status !== 0) return undefined;
+  // The first CPU this process may run on ("pid 123's current affinity list: 0-3" or "2,5").
+  const m = /:\s*(\d+)/.exec(probe.stdout);
+  return m ? m[1] : undefined;
+})();
+
+function timeIt(cmd, args, cwd, env = {}, pinned = false) {
+  const measured = gnuTime ? [gnuTime, '-f', '@cpu %U %S', cmd, ...args] : [cmd, ...args];
+  const argv = pinned ? ['taskset', '-c', oneCpu, ...measured] : measured;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(gnuTime ?? cmd, gnuTime ? ['-f', '@cpu %U %S', cmd, ...args] : args, {
+  const r = spawnSync(argv[0], argv.slice(1), {
     cwd,
     env: { ...baseEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -202,8 +223,10 @@ function timeIt(cmd, args, cwd, env = {}) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const firstRuns = [];
-/** Median wall times by row label: { ours, theirs } in ms. */
+/** Median wall times by row label: { ours, theirs } in ms (OS-scheduled runs). */
 const medians = new Map();
+/** One-CPU table rows, filled by compare(). */
+const oneCpuRows = [];
 
 function historyLabel(h) {
   if (h.commits === 1) return 'history, 1 commit adding 60 files';
@@ -213,18 +236,25 @@ function historyLabel(h) {
 function compare(label, bytes, ours, theirs, cwd) {
   const o = [];
   const g = [];
+  const o1 = [];
+  const g1 = [];
   // A fresh cache directory per row: the first llmcm run starts without a translation cache.
   const cacheHome = mkdtempSync(join(work, 'xdg-cache-'));
   const ourEnv = { LLMCM_FINGERPRINT_KEY: 'bench', NO_COLOR: '1', XDG_CACHE_HOME: cacheHome };
+  const theirEnv = { GOMAXPROCS: '1' };
   const oCpu = [];
   const gCpu = [];
   for (let i = 0; i < RUNS; i++) {
     const ourRun = timeIt(process.execPath, [cli, ...ours], cwd, ourEnv);
-    const theirRun = timeIt(gitleaks, theirs, cwd, { GOMAXPROCS: '1' });
+    const theirRun = timeIt(gitleaks, theirs, cwd, theirEnv);
     o.push(ourRun.ms);
     g.push(theirRun.ms);
     if (ourRun.cpu !== undefined) oCpu.push(ourRun.cpu);
     if (theirRun.cpu !== undefined) gCpu.push(theirRun.cpu);
+    if (oneCpu !== undefined) {
+      o1.push(timeIt(process.execPath, [cli, ...ours], cwd, ourEnv, true).ms);
+      g1.push(timeIt(gitleaks, theirs, cwd, theirEnv, true).ms);
+    }
   }
   firstRuns.push(`${label}: ${o[0].toFixed(0)} ms`);
   medians.set(label, { ours: median(o), theirs: median(g) });
@@ -232,6 +262,12 @@ function compare(label, bytes, ours, theirs, cwd) {
   const gm = median(g);
   const cpuCell = (xs) => (xs.length ? `${median(xs).toFixed(0)} ms` : 'n/a');
   const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(2);
+  if (oneCpu !== undefined) {
+    const [om1, gm1] = [median(o1), median(g1)];
+    oneCpuRows.push(
+      `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om1.toFixed(0)} ms (${mbs(om1)} MB/s) | ${gm1.toFixed(0)} ms (${mbs(gm1)} MB/s) | **${(gm1 / om1).toFixed(2)}×** |`,
+    );
+  }
   // Same work? Both reports were written by the last runs: compare the number of findings.
   const count = (file) => JSON.parse(readFileSync(file, 'utf8')).length;
   const found = `${count(join(work, 'ours.json'))} / ${count(join(work, 'gl.json'))}`;
@@ -297,12 +333,30 @@ try {
   const [short, long] = histories.filter((h) => h.profile === 'small' && h.commits > 1).map(historyLabel);
   const perCommit = (who) =>
     ((medians.get(long)[who] - medians.get(short)[who]) * 1000) / (LONG_COMMITS - COMMITS);
+  const oneCpuTable =
+    oneCpu === undefined
+      ? ['Not measured on this machine: it needs Linux and `taskset` (util-linux).']
+      : [
+          `Both tools, with every thread and child process, on CPU ${oneCpu} only (\`taskset -c ${oneCpu}\`); medians of ${RUNS} runs,`,
+          'interleaved with the runs above.',
+          '',
+          '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) |',
+          '|---|---|---|---|---|',
+          ...oneCpuRows,
+        ];
   const out = [
     '### Secret scanning (llmcm scan vs gitleaks v8.30.1)',
     '',
-    `Same config (gitleaks' default, ${'222'} rules), same input, same run; single-threaded (Node; gitleaks with GOMAXPROCS=1),`,
-    'both with their default decoding (5 passes of base64/hex/percent/unicode). Wall-clock medians of',
-    `${RUNS} runs including process start. History MB/s are measured against the size of \`git log -p -U0 --all\`.`,
+    `Same config (gitleaks' default, ${'222'} rules), same input, same run: llmcm on one JavaScript thread, gitleaks with`,
+    'GOMAXPROCS=1, both with their default decoding (5 passes of base64/hex/percent/unicode). Wall-clock medians',
+    `of ${RUNS} runs including process start. History MB/s are measured against the size of \`git log -p -U0 --all\`.`,
+    '',
+    '**Single-threaded (one CPU for each tool).** The issue sets its targets for single-threaded throughput:',
+    '',
+    ...oneCpuTable,
+    '',
+    '**OS-scheduled (what a user sees on a multi-core runner).** gitleaks reads history from a `git log -p` child',
+    'that reads objects and diffs on the second CPU while its Go thread scans; llmcm does both on its one thread.',
     '',
     '| input | size | llmcm scan | gitleaks | ratio (gitleaks time / llmcm time) | llmcm CPU | gitleaks CPU (incl. its git child) | findings (llmcm / gitleaks) |',
     '|---|---|---|---|---|---:|---:|---|',
@@ -313,7 +367,7 @@ try {
     'llmcm is timed as installed (`dist/cli/launch.cjs`), both without NODE_EXTRA_CA_CERTS. CPU columns: median',
     'user+system time of the process and the children it waited for (GNU time); the ratio is on wall time.',
     '',
-    'Targets: ≥ 0.5× on raw text, ≥ 1× on history. Reproduce: `npm run -s build && node scripts/bench/scan.bench.mjs`',
+    'Targets: ≥ 0.5× on raw text, ≥ 1× on history (single-threaded). Reproduce: `npm run -s build && node scripts/bench/scan.bench.mjs`',
   ];
   console.log(out.join('\n'));
 } finally {
