@@ -92,7 +92,13 @@ export class KeywordPrefilter {
     this.width = width;
     this.ascii = states === maxStates ? ascii : ascii.slice(0, states * width);
     this.other = gotoOther;
-    this.outputs = out.map((o) => (o.length > 1 ? [...new Set(o)] : o));
+    // Each list is built by push, so that all have one array shape (a spread of a Set makes another
+    // kind of array, and the scan loop below was deoptimised the first time it met the second kind).
+    this.outputs = out.map((o) => {
+      const unique: number[] = [];
+      for (const k of o) if (!unique.includes(k)) unique.push(k);
+      return unique;
+    });
     this.fail = fail;
     this.seen = new Uint8Array(this.keywords.length);
   }

@@ -42,6 +42,16 @@ export interface GitObjectStoreOptions {
 }
 
 /**
+ * `size + (byte & 0x7f) * 2 ** shift`, in integer arithmetic while the result fits: `**` yields a
+ * double, and object sizes held as doubles deoptimised the buffer code they flow into (V8 had
+ * compiled it for small integers). Past 2^31 the exact double sum is kept.
+ */
+export function addVarintGroup(size: number, byte: number, shift: number): number {
+  const group = byte & 0x7f;
+  return shift <= 24 && size < 0x1000000 ? size + (group << shift) : size + group * 2 ** shift;
+}
+
+/**
  * A pack entry's header: the object type number (1 commit … 7 ref-delta), the inflated size (a
  * little-endian base-128 number whose first 4 bits share a byte with the type), and where the
  * entry's data (or delta base reference) starts.
@@ -57,7 +67,7 @@ function readEntryHeader(
   let shift = 4;
   while (byte & 0x80) {
     byte = buf[pos++]!;
-    size += (byte & 0x7f) * 2 ** shift;
+    size = addVarintGroup(size, byte, shift);
     shift += 7;
   }
   return { typeNum, size, dataStart: pos };
@@ -377,7 +387,7 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let byte: number;
   do {
     byte = delta[pos++]!;
-    size += (byte & 0x7f) * 2 ** shift;
+    size = addVarintGroup(size, byte, shift);
     shift += 7;
   } while (byte & 0x80);
   const out = allocObjectBuffer(size);

@@ -12,6 +12,7 @@ import {
   addedLinesOfTexts,
   splitLines,
 } from '../../../src/scan/sources/line-diff.js';
+import { addVarintGroup } from '../../../src/scan/sources/object-store.js';
 
 describe('chunkContent (gitleaks dir-mode chunks)', () => {
   it('keeps a small file in one fragment starting at line 1', () => {
@@ -158,5 +159,24 @@ describe('addedLineNumbers (Myers)', () => {
     expect(addedLinesOfBytes(Buffer.from('a\nb'), Buffer.from('a\nb\n'))).toEqual([2]);
     expect(addedLinesOfBytes(Buffer.from('a\nb\n'), Buffer.alloc(0))).toEqual([]);
     expect(addedLinesOfBytes(new Uint8Array([0x61, 0x0a]), new Uint8Array([0x62, 0x0a]))).toEqual([1]);
+  });
+});
+
+describe('addVarintGroup (pack entry and delta sizes)', () => {
+  it('adds a base-128 group exactly, in integers where they fit and in doubles past 2^31', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom(0, 4, 7, 11, 14, 18, 21, 24, 25, 28, 32, 35, 39),
+        (size, byte, shift) => {
+          expect(addVarintGroup(size, byte, shift)).toBe(size + (byte & 0x7f) * 2 ** shift);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // The integer path's edge: the largest sum it takes is 2^31 - 1.
+    expect(addVarintGroup(0xffffff, 0x7f, 24)).toBe(2 ** 31 - 1);
+    expect(addVarintGroup(0x1000000, 0x7f, 24)).toBe(2 ** 31);
   });
 });
