@@ -12,7 +12,16 @@
 // code of the paths a real run takes, not only the top level.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +31,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'cli');
 // Optional store clients: loaded from node_modules only by the store that needs them.
 const optionalClients = ['pg', 'pg-native', 'ioredis', '@aws-sdk/*'];
-// The regex translator's cache key (translatorVersion in src/scan/re2/translate.ts): the hash of its
-// source, stamped at build time instead of hashing the whole bundle on every run.
-const translatorId = createHash('sha256')
-  .update(readFileSync(join(root, 'src', 'scan', 're2', 'translate.ts')))
-  .digest('hex');
-const stamps = { __LLMCM_TRANSLATOR_SOURCE_SHA256__: JSON.stringify(translatorId) };
+// The regex translation cache is keyed by a hash of the code file that holds the translator
+// (translatorVersion in src/scan/re2/translate.ts). For a bundle that hash is computed here, once:
+// the bundle is built with a placeholder, hashed, and the placeholder replaced by the hash (same
+// length, so the source map stays right), instead of hashing the 1 MB bundle on every run.
+const BUNDLE_ID_PLACEHOLDER = 'llmcm-bundle-sha256-placeholder'.padEnd(64, '_');
+const stamps = { __LLMCM_BUNDLE_SHA256__: JSON.stringify(BUNDLE_ID_PLACEHOLDER) };
+
+/** Replaces the placeholder in `file` (if it holds one) by the sha256 of the file as built. */
+function stampBundleId(file) {
+  const text = readFileSync(file, 'latin1');
+  if (!text.includes(BUNDLE_ID_PLACEHOLDER)) return;
+  const id = createHash('sha256').update(text, 'latin1').digest('hex');
+  writeFileSync(file, text.replaceAll(BUNDLE_ID_PLACEHOLDER, id), 'latin1');
+}
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
   entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
@@ -47,6 +64,10 @@ await build({
   },
   logLevel: 'warning',
 });
+// The chunk that holds the regex translator (and any other ES-module output) gets its own hash.
+for (const dir of [outdir, join(outdir, 'chunks')]) {
+  for (const name of readdirSync(dir)) if (name.endsWith('.js')) stampBundleId(join(dir, name));
+}
 
 // The code-cached bundles. import.meta.url (used to find the package root and to resolve packages at
 // run time) becomes the bundle's own file URL.
@@ -76,6 +97,7 @@ for (const { entry, train } of codeCachedBundles) {
     logLevel: 'warning',
   });
   escapeNonAscii(bundle);
+  stampBundleId(bundle);
   train();
   if (readFileSync(`${bundle}.v8-cache`).length === 0) throw new Error(`no code cache for ${entry}`);
 }

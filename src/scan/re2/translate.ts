@@ -1207,24 +1207,24 @@ function fromStored(s: StoredTranslation): TranslatedRegex {
 let version: string | undefined;
 
 /**
- * Set by the CLI bundle build (scripts/bundle-cli.mjs) to the sha256 of this file's source; not
- * defined in the plain module build.
+ * Set by the CLI bundle build (scripts/bundle-cli.mjs) to the sha256 of the bundle file this code
+ * is in; not defined in the plain module build.
  */
-declare const __LLMCM_TRANSLATOR_SOURCE_SHA256__: string | undefined;
+declare const __LLMCM_BUNDLE_SHA256__: string | undefined;
 
 /**
- * Identifies this translator's behaviour for the on-disk cache: a hash of its code and of the V8
- * version whose RegExp syntax it targets. In a CLI bundle the build stamps the hash of this file's
- * source (hashing the 1 MB bundle it sits in cost ~1.5 ms of every scan's start-up); the plain
- * module hashes its own file.
+ * Identifies this translator's behaviour for the on-disk cache: a hash of the code file it lives
+ * in (the module, or the CLI bundle or chunk) and of the V8 version whose RegExp syntax it targets.
+ * A bundle's hash is stamped into it at build time: hashing the 1 MB scan bundle cost ~1.5 ms of
+ * every scan's start-up.
  */
 export function translatorVersion(): string {
   if (version === undefined) {
     const hash = createHash('sha256').update(process.versions.v8);
     try {
       hash.update(
-        typeof __LLMCM_TRANSLATOR_SOURCE_SHA256__ === 'string'
-          ? `source:${__LLMCM_TRANSLATOR_SOURCE_SHA256__}`
+        typeof __LLMCM_BUNDLE_SHA256__ === 'string'
+          ? `bundle:${__LLMCM_BUNDLE_SHA256__}`
           : readFileSync(fileURLToPath(import.meta.url)),
       );
     } catch {

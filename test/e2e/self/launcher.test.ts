@@ -85,15 +85,26 @@ describe('the llmcm launcher (package bin)', () => {
     }
   });
 
-  it('stamps the source hash of the regex translator into the scan bundle', () => {
-    // translatorVersion keys the on-disk translation cache with it; without the stamp each run would
-    // hash the whole bundle instead (slower, but still correct).
-    const id = createHash('sha256')
-      .update(readFileSync(join(projectRoot, 'src', 'scan', 're2', 'translate.ts')))
-      .digest('hex');
-    const text = readFileSync(join(projectRoot, 'dist', 'cli', 'scan-main.cjs'), 'utf8');
-    expect(text.includes(id)).toBe(true);
-    expect(text.includes('__LLMCM_TRANSLATOR_SOURCE_SHA256__')).toBe(false);
+  it('stamps each bundle that holds the regex translator with its own sha256 (the translation cache key)', () => {
+    // translatorVersion keys the on-disk translation cache with it: the stamp must be the hash of
+    // the bundle as built (with the placeholder in place), so any change of the bundle changes it.
+    const placeholder = 'llmcm-bundle-sha256-placeholder'.padEnd(64, '_');
+    const chunks = readdirSync(join(projectRoot, 'dist', 'cli', 'chunks')).map((n) => join('chunks', n));
+    const stamped = ['scan-main.cjs', 'check-main.cjs', 'sops-main.cjs', 'main.js', ...chunks].filter(
+      (name) => {
+        const text = readFileSync(join(projectRoot, 'dist', 'cli', name), 'latin1');
+        expect(text.includes(placeholder), name).toBe(false);
+        const ids = [...new Set(text.match(/[0-9a-f]{64}/g) ?? [])].filter(
+          (id) =>
+            createHash('sha256').update(text.replaceAll(id, placeholder), 'latin1').digest('hex') === id,
+        );
+        expect(ids.length, name).toBeLessThanOrEqual(1);
+        return ids.length === 1;
+      },
+    );
+    // The scan bundle and the ES-module chunk that hold the translator; nothing else.
+    expect(stamped).toContain('scan-main.cjs');
+    expect(stamped.filter((n) => n.startsWith('chunks/'))).toHaveLength(1);
   });
 
   it('gives the sops commands exactly the output, errors and exit codes of main.js', () => {
