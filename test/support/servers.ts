@@ -328,8 +328,19 @@ class Instance {
 
   async kill(): Promise<void> {
     const pid = this.pid();
-    // Postgres backends outlive a killed postmaster for a moment; a restart must wait for them.
+    // A crash of the whole server, postgres' backends included. Killed alone, the postmaster leaves
+    // its backends serving their open connections for a moment, and a client that still held one (a
+    // store reused across promotions) could finish a write on a "killed" server: a test that kills the
+    // server between two stores then raced with it. The signals are sent before the first await, so
+    // the caller's next step already meets a dead server.
     const backends = this.kind === 'postgres' && pid !== undefined ? childPids(pid) : [];
+    for (const backend of backends) {
+      try {
+        process.kill(backend, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     if (pid !== undefined && isAlive(pid)) {
       process.kill(pid, 'SIGKILL');
       const deadline = Date.now() + 10_000;
