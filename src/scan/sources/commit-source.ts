@@ -23,6 +23,7 @@ import {
   listAllTips,
   type RawChange,
   resolveCommit,
+  resolveHead,
   walkCommits,
   walkRange,
 } from './git-source.js';
@@ -435,13 +436,9 @@ async function scanStagedWith(
 ): Promise<RawFinding[]> {
   const dir = options.root;
   const cache = reader.cache;
+  // undefined on an unborn branch: everything staged is new.
+  const head = await resolveHead(reader);
   const git = await isomorphicGit();
-  let head: string | undefined;
-  try {
-    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
-  } catch {
-    head = undefined; // unborn branch: everything staged is new
-  }
   // HEAD's files through the object reader, which also reads alternates (`clone --shared`); an
   // unreadable HEAD commit is an error, never "nothing committed yet" (that would report every
   // committed secret again as staged).

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
 import { parseRevision, walkRevision } from '../../repo/revision.js';
 import { isBinaryContent } from './chunk.js';
+import { objectsHome, readRefsDirectly, resolveRefDirectly } from './git-refs.js';
 import { splitLines } from './line-diff.js';
 import {
   type GitObject,
@@ -271,18 +272,6 @@ export class GitReader {
   }
 }
 
-/**
- * The objects folder's parent: the git dir, or for a linked worktree the main repository's git
- * dir named by its `commondir` file (where the objects live).
- */
-function objectsHome(gitdir: string): string {
-  try {
-    const common = fs.readFileSync(join(gitdir, 'commondir'), 'utf8').trim();
-    if (common) return resolve(gitdir, common);
-  } catch {}
-  return gitdir;
-}
-
 /** isomorphic-git, loaded on first use: a working-tree scan never pays for parsing it. */
 export async function isomorphicGit(): Promise<typeof import('isomorphic-git').default> {
   return (await import('isomorphic-git')).default;
@@ -310,6 +299,21 @@ export async function resolveCommit(reader: GitReader, ref: string): Promise<str
   return oid;
 }
 
+/**
+ * The commit id HEAD names, or undefined on an unborn branch (nothing committed yet). Read from the
+ * git dir directly; isomorphic-git only for layouts the direct reader leaves to it.
+ */
+export async function resolveHead(reader: GitReader): Promise<string | undefined> {
+  const direct = resolveRefDirectly(findGitdir(reader.dir), 'HEAD');
+  if (direct !== undefined) return direct ?? undefined;
+  const git = await isomorphicGit();
+  try {
+    return await git.resolveRef({ fs, dir: reader.dir, ref: 'HEAD' });
+  } catch {
+    return undefined; // unborn branch
+  }
+}
+
 function missingRef(dir: string, ref: string): LlmcmError {
   return gitError(
     `ref '${ref}' does not exist in ${dir}`,
@@ -319,6 +323,13 @@ function missingRef(dir: string, ref: string): LlmcmError {
 
 async function resolveCommitWithoutSuffix(reader: GitReader, ref: string, asTyped: string): Promise<string> {
   const dir = reader.dir;
+  // A full object id is itself; a ref name is read from the git dir, without isomorphic-git
+  // (loading it is a good share of a pull-request scan). Abbreviated ids, and layouts the direct
+  // reader does not know, still go to isomorphic-git.
+  if (/^[0-9a-f]{40}$/i.test(ref)) return peelToCommit(reader, ref.toLowerCase(), asTyped);
+  const direct = resolveRefDirectly(findGitdir(dir), ref);
+  if (typeof direct === 'string') return peelToCommit(reader, direct, asTyped);
+  if (direct === null && !/^[0-9a-f]{4,39}$/i.test(ref)) throw missingRef(dir, asTyped);
   const cache = reader.cache;
   const git = await isomorphicGit();
   let oid: string | undefined;
@@ -403,76 +414,6 @@ export async function listAllTips(reader: GitReader): Promise<string[]> {
     );
   }
   return [...tips];
-}
-
-const HEX40 = /^[0-9a-f]{40}$/;
-
-/**
- * The object ids of every ref under refs/ (loose files override packed-refs) and of the HEAD of
- * every worktree, as `git log --all` walks them, or undefined when the layout is one this reader
- * leaves to isomorphic-git (reftable, anything it cannot parse). A linked worktree's git dir holds
- * its HEAD (and per-worktree refs); the shared refs are in the common dir its `commondir` names.
- */
-export function readRefsDirectly(gitdir: string): string[] | undefined {
-  const common = objectsHome(gitdir);
-  if (fs.existsSync(join(common, 'reftable')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
-  const refs = new Map<string, string>();
-  try {
-    const packed = fs.readFileSync(join(common, 'packed-refs'), 'utf8');
-    for (const line of packed.split('\n')) {
-      if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
-      const space = line.indexOf(' ');
-      const oid = line.slice(0, space);
-      if (space !== 40 || !HEX40.test(oid)) return undefined;
-      refs.set(line.slice(space + 1), oid);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-  }
-  const loose = new Map<string, string>();
-  const walk = (base: string, rel: string): void => {
-    for (const entry of fs.readdirSync(join(base, rel), { withFileTypes: true })) {
-      const name = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) walk(base, name);
-      else if (entry.isFile() && !entry.name.endsWith('.lock')) {
-        loose.set(name, fs.readFileSync(join(base, name), 'utf8').trim());
-      }
-    }
-  };
-  try {
-    walk(common, 'refs');
-    if (common !== gitdir && fs.existsSync(join(gitdir, 'refs'))) walk(gitdir, 'refs');
-    loose.set('HEAD', fs.readFileSync(join(gitdir, 'HEAD'), 'utf8').trim());
-    // The other worktrees' HEADs (a detached one may be the only ref to its commits).
-    const heads = [join(common, 'HEAD')];
-    const worktrees = join(common, 'worktrees');
-    if (fs.existsSync(worktrees)) {
-      for (const name of fs.readdirSync(worktrees)) heads.push(join(worktrees, name, 'HEAD'));
-    }
-    heads.forEach((file, i) => {
-      if (file !== join(gitdir, 'HEAD') && fs.existsSync(file)) {
-        loose.set(`worktree ${i} HEAD`, fs.readFileSync(file, 'utf8').trim());
-      }
-    });
-  } catch {
-    return undefined;
-  }
-  for (const [name, value] of loose) refs.set(name, value);
-  // Symbolic refs ("ref: refs/heads/main") resolve through the same table; unborn ones drop out.
-  const resolveName = (name: string, depth: number): string | null | undefined => {
-    const value = refs.get(name);
-    if (value === undefined) return null;
-    if (HEX40.test(value)) return value;
-    if (value.startsWith('ref: ') && depth < 5) return resolveName(value.slice(5).trim(), depth + 1);
-    return undefined;
-  };
-  const out = new Set<string>();
-  for (const name of refs.keys()) {
-    const oid = resolveName(name, 0);
-    if (oid === undefined) return undefined;
-    if (oid !== null) out.add(oid);
-  }
-  return [...out];
 }
 
 /** Every commit reachable from `tips`, each once (order: discovery). */

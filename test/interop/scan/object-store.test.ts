@@ -6,12 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GitReader,
-  listAllTips,
-  readRefsDirectly,
-  walkCommits,
-} from '../../../src/scan/sources/git-source.js';
+import { readRefsDirectly } from '../../../src/scan/sources/git-refs.js';
+import { GitReader, listAllTips, walkCommits } from '../../../src/scan/sources/git-source.js';
 import { GitObjectStore } from '../../../src/scan/sources/object-store.js';
 import { buildHistoryRepo, gitIn } from './corpus.js';
 
