@@ -139,12 +139,15 @@ export class GitReader {
 
   /** Commits whose parents a shallow clone does not have (`.git/shallow`): they are roots here. */
   private readonly shallow: Set<string>;
+  /** The git dir: `.git`, a linked worktree's own dir, or the folder itself when bare. */
+  readonly gitdir: string;
 
   constructor(
     readonly dir: string,
     options: GitObjectStoreOptions = {},
   ) {
     const gitdir = findGitdir(dir);
+    this.gitdir = gitdir;
     const home = objectsHome(gitdir);
     if (!fs.existsSync(join(gitdir, 'HEAD')) || !fs.existsSync(join(home, 'objects'))) {
       throw gitError(
@@ -304,7 +307,7 @@ export async function resolveCommit(reader: GitReader, ref: string): Promise<str
  * git dir directly; isomorphic-git only for layouts the direct reader leaves to it.
  */
 export async function resolveHead(reader: GitReader): Promise<string | undefined> {
-  const direct = resolveRefDirectly(findGitdir(reader.dir), 'HEAD');
+  const direct = resolveRefDirectly(reader.gitdir, 'HEAD');
   if (direct !== undefined) return direct ?? undefined;
   const git = await isomorphicGit();
   try {
@@ -327,7 +330,7 @@ async function resolveCommitWithoutSuffix(reader: GitReader, ref: string, asType
   // (loading it is a good share of a pull-request scan). Abbreviated ids, and layouts the direct
   // reader does not know, still go to isomorphic-git.
   if (/^[0-9a-f]{40}$/i.test(ref)) return peelToCommit(reader, ref.toLowerCase(), asTyped);
-  const direct = resolveRefDirectly(findGitdir(dir), ref);
+  const direct = resolveRefDirectly(reader.gitdir, ref);
   if (typeof direct === 'string') return peelToCommit(reader, direct, asTyped);
   if (direct === null && !/^[0-9a-f]{4,39}$/i.test(ref)) throw missingRef(dir, asTyped);
   const cache = reader.cache;
@@ -376,7 +379,7 @@ async function peelToCommitOrNothing(reader: GitReader, oidIn: string): Promise<
 export async function listAllTips(reader: GitReader): Promise<string[]> {
   const dir = reader.dir;
   // Plain repositories: read the refs directly (loading isomorphic-git costs more than a small scan).
-  const direct = readRefsDirectly(findGitdir(dir));
+  const direct = readRefsDirectly(reader.gitdir);
   if (direct) {
     const tips = new Set<string>();
     for (const oid of direct) {
