@@ -65,9 +65,13 @@ function parseIndexBlobs(data: Buffer): Map<string, string> | undefined {
   if (version < 2 || version > 4) return undefined;
   const end = data.length - SHA1_SIZE;
   // Git itself only checks this in fsck; we check it because a torn or half-written index would
-  // otherwise be read as a plausible-looking, wrong list of staged files.
-  const digest = createHash('sha1').update(data.subarray(0, end)).digest();
-  if (!digest.equals(data.subarray(end))) return undefined;
+  // otherwise be read as a plausible-looking, wrong list of staged files. All zeros is git's mark of
+  // a checksum it did not compute (index.skipHash, on with feature.manyFiles since git 2.40), which
+  // git reads as it is: so do we.
+  const trailer = data.subarray(end);
+  const skipped = trailer.every((byte) => byte === 0);
+  if (!skipped && !createHash('sha1').update(data.subarray(0, end)).digest().equals(trailer))
+    return undefined;
 
   // One latin1 decode of the whole file gives a string whose character i is byte i: an ASCII path is
   // then a substring (no per-entry decode), and only non-ASCII paths are decoded as UTF-8 one by one.

@@ -422,6 +422,16 @@ describe('readIndexBlobs leaves the index to isomorphic-git', () => {
     expect(readBytes(flipped)).toBeUndefined();
   });
 
+  it('(not) for a checksum git skipped: index.skipHash writes zeros there, and git reads such a file', () => {
+    const skipped = Buffer.from(v3);
+    skipped.fill(0, skipped.length - 20);
+    expect(readBytes(v3)).toBeDefined();
+    expect(readBytes(skipped)).toEqual(readBytes(v3));
+    // Zeros stand for "not computed", not for a checksum that happens to be wrong.
+    skipped.writeUInt8(1, skipped.length - 1);
+    expect(readBytes(skipped)).toBeUndefined();
+  });
+
   it('for a truncated file, with or without a checksum that matches what is left', () => {
     expect(readBytes(v3.subarray(0, v3.length - 7))).toBeUndefined();
     expect(readBytes(rehashed(v3.subarray(0, 12 + 40 + 20)))).toBeUndefined(); // cut inside the first entry
