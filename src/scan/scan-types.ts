@@ -7,7 +7,11 @@ import type { SopsPolicy } from './sops-aware.js';
 /** What to scan. */
 export type ScanTarget =
   | { kind: 'dir'; paths: string[] }
-  | { kind: 'staged' }
+  /**
+   * `indexFile`: the index to read instead of the repository's own, as git names it in
+   * GIT_INDEX_FILE for a pre-commit hook of `git commit -a` or `git commit PATHS` (a temporary index).
+   */
+  | { kind: 'staged'; indexFile?: string }
   | { kind: 'range'; base: string; head: string }
   | { kind: 'history' }
   | { kind: 'stdin'; content: Uint8Array };

@@ -210,8 +210,14 @@ export const scanCommand: CommandSpec = {
     const sopsAware = !booleanOption(context, 'no-sops');
 
     let target: ScanTarget;
-    if (booleanOption(context, 'staged')) target = { kind: 'staged' };
-    else if (base !== undefined) target = { kind: 'range', base, head: head ?? 'HEAD' };
+    if (booleanOption(context, 'staged')) {
+      // In a pre-commit hook git names the index being committed here: `git commit -a` and
+      // `git commit PATHS` stage into a temporary index, and .git/index would be stale.
+      const indexFile = context.env.GIT_INDEX_FILE;
+      target = indexFile
+        ? { kind: 'staged', indexFile: resolve(context.cwd, indexFile) }
+        : { kind: 'staged' };
+    } else if (base !== undefined) target = { kind: 'range', base, head: head ?? 'HEAD' };
     else if (booleanOption(context, 'history')) target = { kind: 'history' };
     else if (booleanOption(context, 'stdin')) target = { kind: 'stdin', content: await readStdin(context) };
     else target = { kind: 'dir', paths: context.positionals.length > 0 ? context.positionals : ['.'] };

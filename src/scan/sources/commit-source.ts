@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
 import { LlmcmError } from '../../core/errors.js';
 import type { ScanConfig } from '../config/types.js';
 import { type Detector, type Fragment, isFragmentAllowed, type RawFinding } from '../detect/detector.js';
@@ -12,6 +13,7 @@ import {
   isSopsFile,
 } from '../sops-aware.js';
 import { chunkContent, isBinaryContent } from './chunk.js';
+import { readIndexBlobs } from './git-index.js';
 import {
   blobText,
   type CommitInfo,
@@ -428,6 +430,37 @@ export async function scanStaged(
   }
 }
 
+/**
+ * Path → blob id of what the index stages. Read directly (git-index.ts); isomorphic-git's walk only
+ * for an index the direct reader declines (a merge in progress, a split or sparse index), and never
+ * for an index other than the repository's own, which isomorphic-git cannot read.
+ */
+async function readStaged(reader: GitReader, indexFile: string | undefined): Promise<Map<string, string>> {
+  const file = indexFile ?? join(reader.gitdir, 'index');
+  const direct = readIndexBlobs(file);
+  if (direct) return direct;
+  if (indexFile !== undefined && resolve(indexFile) !== resolve(reader.gitdir, 'index')) {
+    throw new LlmcmError(`cannot read the git index ${indexFile} (GIT_INDEX_FILE)`, {
+      code: 'SCAN_GIT',
+      kind: 'input',
+      hint: 'a split or sparse index, or a merge in progress? commit without --all/paths, or scan with `llmcm scan --staged` outside the hook',
+    });
+  }
+  const git = await isomorphicGit();
+  const staged = new Map<string, string>();
+  await git.walk({
+    fs,
+    dir: reader.dir,
+    cache: reader.cache,
+    trees: [git.STAGE()],
+    map: async (filepath, [entry]) => {
+      if (entry && (await entry.type()) === 'blob') staged.set(filepath, await entry.oid());
+      return true;
+    },
+  });
+  return staged;
+}
+
 async function scanStagedWith(
   reader: GitReader,
   options: ScanOptions,
@@ -435,10 +468,8 @@ async function scanStagedWith(
   stats: ScanStats,
 ): Promise<RawFinding[]> {
   const dir = options.root;
-  const cache = reader.cache;
   // undefined on an unborn branch: everything staged is new.
   const head = await resolveHead(reader);
-  const git = await isomorphicGit();
   // HEAD's files through the object reader, which also reads alternates (`clone --shared`); an
   // unreadable HEAD commit is an error, never "nothing committed yet" (that would report every
   // committed secret again as staged).
@@ -449,18 +480,10 @@ async function scanStagedWith(
     for (const file of files) headEntries.set(file.path, file.newOid!);
   }
   const raw: RawChange[] = [];
-  const staged = new Map<string, string>();
+  const indexFile = options.target.kind === 'staged' ? options.target.indexFile : undefined;
+  let staged: Map<string, string>;
   try {
-    await git.walk({
-      fs,
-      dir,
-      cache,
-      trees: [git.STAGE()],
-      map: async (filepath, [entry]) => {
-        if (entry && (await entry.type()) === 'blob') staged.set(filepath, await entry.oid());
-        return true;
-      },
-    });
+    staged = await readStaged(reader, indexFile);
     for (const [path, oid] of staged) {
       const before = headEntries.get(path);
       if (before !== oid) raw.push({ path, oldOid: before, newOid: oid });

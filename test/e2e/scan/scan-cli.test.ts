@@ -301,6 +301,42 @@ describe('llmcm scan / hooks install: built CLI in temp git repos', () => {
     );
     expect(ok.status).toBe(0);
   });
+
+  it('the hook scans what `git commit -a` and `git commit PATHS` commit (their temporary index, GIT_INDEX_FILE)', () => {
+    // The leak is in the work tree only: .git/index does not have it, the temporary index git builds
+    // for the commit (and names in GIT_INDEX_FILE) does.
+    expect(run(['hooks', 'install', '--force']).code).toBe(0);
+    const before = git('rev-parse', 'HEAD');
+    writeFileSync(join(repo, 'app.yaml'), `model: gpt-4o\ngithub_token: ${secrets[2]}\n`);
+    expect(run(['scan', '--staged']).code).toBe(0); // nothing staged in .git/index
+    const commit = (...args: string[]) =>
+      spawnSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', ...args], {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      });
+    for (const args of [
+      ['-a', '-qm', 'all'],
+      ['-qm', 'paths', 'app.yaml'],
+    ]) {
+      const blocked = commit(...args);
+      expect(blocked.status, args.join(' ')).not.toBe(0);
+      expect(blocked.stdout + blocked.stderr).toMatch(/app\.yaml:2:\d+ {2}github-token/);
+      noSecretIn(blocked.stdout + blocked.stderr);
+    }
+    expect(git('rev-parse', 'HEAD')).toBe(before); // nothing was committed
+    git('checkout', '-q', '--', 'app.yaml');
+    // An index llmcm cannot read there is an error naming it (exit 2), never a scan of .git/index.
+    writeFileSync(join(repo, '.git', 'odd-index'), 'DIRC not really');
+    const odd = spawnSync(process.execPath, [cli, 'scan', '--staged'], {
+      cwd: repo,
+      env: { ...env, GIT_INDEX_FILE: '.git/odd-index' },
+      encoding: 'utf8',
+    });
+    expect(odd.status).toBe(2);
+    expect(odd.stderr).toMatch(/cannot read the git index .*odd-index \(GIT_INDEX_FILE\)/);
+    rmSync(join(repo, '.git', 'odd-index'));
+  });
 });
 
 describe('llmcm scan in a shallow clone (typical CI checkout)', () => {
