@@ -276,6 +276,7 @@ function trainScanCodeCache() {
     runCli('scan', '.', '--format', 'json', '--report', report);
     runCli('scan', '--history', '--format', 'json', '--report', report);
     runCli('scan', '--staged');
+    runCli('scan', '--base', 'HEAD~3', '--format', 'json', '--report', report);
     const config = join(scratch, '.cache', 'gitleaks.toml');
     const toml = String.raw`title = "code-cache training"
 [[rules]]

@@ -328,6 +328,39 @@ try {
       ),
     ),
   ];
+  // The scans a CI job and a pre-commit hook run most: the last 10 commits of the long one-line
+  // history as a pull request, and one staged edit (a key added to a 60-file config repository).
+  const longHistory = histories.find((h) => h.profile === 'small' && h.commits === LONG_COMMITS);
+  const rangeBytes = execFileSync('git', ['log', '-p', '-U0', 'HEAD~10..HEAD'], {
+    cwd: longHistory.dir,
+    maxBuffer: 1 << 30,
+  }).length;
+  rows.push(
+    compare(
+      `pull request: last 10 of the ${LONG_COMMITS} commits (\`--base HEAD~10\`)`,
+      rangeBytes,
+      ['scan', '--base', 'HEAD~10', ...ourCommon],
+      ['git', '.', '--log-opts=HEAD~10..HEAD', ...glCommon],
+      longHistory.dir,
+    ),
+  );
+  const small = histories.find((h) => h.commits === 1);
+  const stagedFile = join(small.dir, 'conf', 'file0.yaml');
+  writeFileSync(
+    stagedFile,
+    `${readFileSync(stagedFile, 'utf8')}github_token: ${['gh', 'p_'].join('')}${pick(ALNUM, 36)}\n`,
+  );
+  execFileSync('git', ['add', 'conf/file0.yaml'], { cwd: small.dir });
+  const stagedBytes = execFileSync('git', ['diff', '--cached', '-U0'], { cwd: small.dir }).length;
+  rows.push(
+    compare(
+      'pre-commit: one staged edit (`--staged`)',
+      stagedBytes,
+      ['scan', '--staged', ...ourCommon],
+      ['git', '--staged', '.', ...glCommon],
+      small.dir,
+    ),
+  );
   // The two one-line-edit rows differ only in length: their difference is each tool's cost per
   // added commit, without start-up (Node's, the bundle, the config) or JIT warm-up.
   const [short, long] = histories.filter((h) => h.profile === 'small' && h.commits > 1).map(historyLabel);
