@@ -261,17 +261,21 @@ function compare(label, bytes, ours, theirs, cwd) {
   const om = median(o);
   const gm = median(g);
   const cpuCell = (xs) => (xs.length ? `${median(xs).toFixed(0)} ms` : 'n/a');
-  const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(2);
+  // Throughput means little for a scan of a few kB (start-up is all of it): those show the time only.
+  const tiny = bytes < 100_000;
+  const size = tiny ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+  const timed = (ms) =>
+    tiny ? `${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms (${(bytes / 1e6 / (ms / 1000)).toFixed(2)} MB/s)`;
   if (oneCpu !== undefined) {
     const [om1, gm1] = [median(o1), median(g1)];
     oneCpuRows.push(
-      `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om1.toFixed(0)} ms (${mbs(om1)} MB/s) | ${gm1.toFixed(0)} ms (${mbs(gm1)} MB/s) | **${(gm1 / om1).toFixed(2)}×** |`,
+      `| ${label} | ${size} | ${timed(om1)} | ${timed(gm1)} | **${(gm1 / om1).toFixed(2)}×** |`,
     );
   }
   // Same work? Both reports were written by the last runs: compare the number of findings.
   const count = (file) => JSON.parse(readFileSync(file, 'utf8')).length;
   const found = `${count(join(work, 'ours.json'))} / ${count(join(work, 'gl.json'))}`;
-  return `| ${label} | ${(bytes / 1e6).toFixed(1)} MB | ${om.toFixed(0)} ms (${mbs(om)} MB/s) | ${gm.toFixed(0)} ms (${mbs(gm)} MB/s) | **${(gm / om).toFixed(2)}×** | ${cpuCell(oCpu)} | ${cpuCell(gCpu)} | ${found} |`;
+  return `| ${label} | ${size} | ${timed(om)} | ${timed(gm)} | **${(gm / om).toFixed(2)}×** | ${cpuCell(oCpu)} | ${cpuCell(gCpu)} | ${found} |`;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'llmcm-bench-scan-'));
