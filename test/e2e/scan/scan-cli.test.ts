@@ -421,3 +421,40 @@ describe('llmcm scan --staged in a clone whose objects live in an alternate (clo
     }
   });
 });
+
+describe('llmcm scan --staged during a merge with conflicts', () => {
+  it('reads the unmerged index through isomorphic-git (the direct reader declines it) and finds what is staged', () => {
+    const work = mkdtempSync(join(tmpdir(), 'llmcm-e2e-staged-merge-'));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', ...args], {
+        cwd: work,
+        stdio: 'pipe',
+      }).toString();
+    try {
+      git('init', '-q', '-b', 'main');
+      writeFileSync(join(work, 'x.yaml'), 'level: 1\n');
+      git('add', '-A');
+      git('commit', '-qm', 'one');
+      git('checkout', '-qb', 'side');
+      writeFileSync(join(work, 'x.yaml'), 'level: 2\n');
+      git('commit', '-qam', 'side');
+      git('checkout', '-q', 'main');
+      writeFileSync(join(work, 'x.yaml'), 'level: 3\n');
+      git('commit', '-qam', 'main');
+      expect(spawnSync('git', ['merge', '-q', 'side'], { cwd: work }).status).not.toBe(0);
+      expect(git('ls-files', '-s', 'x.yaml')).toMatch(/ 1\tx\.yaml\n.* 2\tx\.yaml\n.* 3\tx\.yaml/);
+      writeFileSync(join(work, 'new.env'), `NEW_TOKEN=${token(77)}\n`);
+      git('add', 'new.env');
+      const r = spawnSync(process.execPath, [cli, 'scan', '--staged', '-f', 'json'], {
+        cwd: work,
+        env: { ...process.env, NO_COLOR: '1', LLMCM_FINGERPRINT_KEY: 'e2e-key' },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(1);
+      expect((JSON.parse(r.stdout) as { File: string }[]).map((f) => f.File)).toEqual(['new.env']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
