@@ -8,6 +8,30 @@ import { join, resolve } from 'node:path';
 
 const HEX40 = /^[0-9a-f]{40}$/;
 
+/** Reftable repositories keep refs in a format these readers do not parse. */
+function usesReftable(gitdir: string, common: string): boolean {
+  return fs.existsSync(join(common, 'reftable')) || fs.existsSync(join(gitdir, 'reftable'));
+}
+
+/**
+ * packed-refs as full name → id (an absent file is an empty table; peeled `^` lines are skipped),
+ * or undefined when a line is not what git writes.
+ */
+function readPackedRefs(common: string): Map<string, string> | undefined {
+  const table = new Map<string, string>();
+  try {
+    const text = fs.readFileSync(join(common, 'packed-refs'), 'utf8');
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
+      if (line.indexOf(' ') !== 40 || !HEX40.test(line.slice(0, 40))) return undefined;
+      table.set(line.slice(41), line.slice(0, 40));
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  return table;
+}
+
 /**
  * The objects folder's parent: the git dir, or for a linked worktree the main repository's git
  * dir named by its `commondir` file (where the objects live).
@@ -28,20 +52,9 @@ export function objectsHome(gitdir: string): string {
  */
 export function readRefsDirectly(gitdir: string): string[] | undefined {
   const common = objectsHome(gitdir);
-  if (fs.existsSync(join(common, 'reftable')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
-  const refs = new Map<string, string>();
-  try {
-    const packed = fs.readFileSync(join(common, 'packed-refs'), 'utf8');
-    for (const line of packed.split('\n')) {
-      if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
-      const space = line.indexOf(' ');
-      const oid = line.slice(0, space);
-      if (space !== 40 || !HEX40.test(oid)) return undefined;
-      refs.set(line.slice(space + 1), oid);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-  }
+  if (usesReftable(gitdir, common)) return undefined;
+  const refs = readPackedRefs(common);
+  if (!refs) return undefined;
   const loose = new Map<string, string>();
   const walk = (base: string, rel: string): void => {
     for (const entry of fs.readdirSync(join(base, rel), { withFileTypes: true })) {
@@ -114,24 +127,12 @@ const DWIM_RULES = [
  */
 export function resolveRefDirectly(gitdir: string, name: string): string | null | undefined {
   const common = objectsHome(gitdir);
-  if (fs.existsSync(join(common, 'reftable')) || fs.existsSync(join(gitdir, 'reftable'))) return undefined;
-  let packed: Map<string, string> | undefined;
+  if (usesReftable(gitdir, common)) return undefined;
+  // Read on first need: most names are found as loose files.
+  let packed: Map<string, string> | undefined | null = null;
   const packedRefs = (): Map<string, string> | undefined => {
-    if (packed) return packed;
-    const table = new Map<string, string>();
-    try {
-      const text = fs.readFileSync(join(common, 'packed-refs'), 'utf8');
-      for (const line of text.split('\n')) {
-        if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
-        const space = line.indexOf(' ');
-        if (space !== 40 || !HEX40.test(line.slice(0, 40))) return undefined;
-        table.set(line.slice(41), line.slice(0, 40));
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-    }
-    packed = table;
-    return table;
+    if (packed === null) packed = readPackedRefs(common);
+    return packed;
   };
   /** A full ref name's value: an id, null when there is no such ref, undefined when unreadable. */
   const read = (full: string, depth: number): string | null | undefined => {
